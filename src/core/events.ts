@@ -1,0 +1,64 @@
+/**
+ * Domain types of the sidecar. A `UserEvent` is what one proxy datagram means; it carries no
+ * receive metadata so that decode stays a pure function of the bytes.
+ */
+
+export const EVENT_KINDS = ['session.start', 'session.stop', 'connection.open', 'connection.close'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export interface UserRef {
+  readonly directory: string;
+  readonly id: string;
+}
+
+/** What the user agent string of a connection message says; parts the parser cannot tell are null. */
+export interface UserAgentInfo {
+  readonly raw: string;
+  readonly browser: string | null;
+  readonly browserVersion: string | null;
+  readonly os: string | null;
+  readonly osVersion: string | null;
+}
+
+interface EventFields {
+  /** The Sense node that sent the datagram, as it wrote it (may contain dots). */
+  readonly host: string;
+  readonly user: UserRef;
+  readonly origin: string;
+  readonly context: string;
+  /** GUID after `/app/` in the context, lower-cased; null when the context names no app. */
+  readonly appId: string | null;
+  readonly userAgent: UserAgentInfo | null;
+  readonly message: string;
+}
+
+export interface SessionStart extends EventFields {
+  readonly kind: 'session.start';
+}
+export interface SessionStop extends EventFields {
+  readonly kind: 'session.stop';
+}
+export interface ConnectionOpen extends EventFields {
+  readonly kind: 'connection.open';
+}
+export interface ConnectionClose extends EventFields {
+  readonly kind: 'connection.close';
+}
+
+export type UserEvent = SessionStart | SessionStop | ConnectionOpen | ConnectionClose;
+
+/** Where and when a datagram was read; attached by the socket shell, never by decode. */
+export interface ReceiveMeta {
+  /** Epoch milliseconds from the injected clock at the moment the socket handed us the datagram. */
+  readonly receivedAt: number;
+  readonly source: { readonly address: string; readonly port: number };
+}
+
+export function isEventKind(value: string): value is EventKind {
+  return (EVENT_KINDS as readonly string[]).includes(value);
+}
+
+/** `DIRECTORY\userId`, the form Qlik itself prints and the form operators write in lists. */
+export function qualifiedUser(user: UserRef): string {
+  return `${user.directory}\\${user.id}`;
+}
