@@ -1,0 +1,62 @@
+// Shared by `npm test` and `npm run demo`: make sure what they need is installed, the way a new
+// user on a fresh Debian machine would otherwise have to find out by hand.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function log(message) {
+  process.stderr.write(`[setup] ${message}\n`);
+}
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`"${command} ${args.join(' ')}" failed (exit ${result.status})`);
+}
+
+/** npm packages and the compiled dist/ (npm ci runs the build in `prepare`). */
+export function ensureNodeModules() {
+  if (!existsSync(new URL('../../node_modules/.package-lock.json', import.meta.url))) {
+    log('installing npm packages (npm ci)');
+    run('npm', ['ci', '--no-audit', '--no-fund']);
+  }
+  if (!existsSync(new URL('../../dist/cli/main.js', import.meta.url))) {
+    log('building (npm run build)');
+    run('npm', ['run', 'build']);
+  }
+}
+
+export function findNatsServer() {
+  const fromEnv = process.env.NATS_SERVER_BIN;
+  if (fromEnv) return fromEnv;
+  try {
+    return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const INSTALL_HINT =
+  'nats-server is not installed. On Debian/Ubuntu: sudo apt-get update && sudo apt-get install -y nats-server ' +
+  '(or set NATS_SERVER_BIN to a nats-server binary).';
+
+/**
+ * Finds nats-server, installing Debian's package when missing and allowed: we are root, apt-get
+ * exists, and SENSE_SIDECAR_NO_INSTALL is not set. Otherwise says exactly what to install.
+ */
+export function ensureNatsServer() {
+  const found = findNatsServer();
+  if (found) return found;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (!isRoot || !hasApt || process.env.SENSE_SIDECAR_NO_INSTALL) {
+    throw new Error(INSTALL_HINT);
+  }
+  log("installing Debian's nats-server package (apt-get install -y nats-server)");
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', 'nats-server']);
+  const installed = findNatsServer();
+  if (!installed) throw new Error(INSTALL_HINT);
+  return installed;
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { runAppenderXmlCommand } from '../appender/appender-xml-command.js';
+import { runSendCommand } from '../simulate/send-command.js';
+import { runConfigCommand } from './config-command.js';
+import { type CommandIo, writeLine } from './io.js';
+import { runRunCommand } from './run-command.js';
+
+const USAGE = `Usage: sense-sidecar <command> [options]
+
+Commands:
+  run            receive Qlik Sense user events (UDP) and publish them on NATS
+  send           simulate Sense nodes: a morning scenario, or --count/--rate load
+  appender-xml   print the LocalLogConfig.xml to install on a Sense node
+  config         print the configuration reference, or check a config file
+  version        print the version
+
+Run "sense-sidecar <command> --help" for a command's options.`;
+
+function readVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const parsed = JSON.parse(text) as { version?: unknown };
+  return typeof parsed.version === 'string' ? parsed.version : '0.0.0';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const io: CommandIo = { stdout: process.stdout, stderr: process.stderr };
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runRunCommand(rest, io, process.env, readVersion());
+    case 'send':
+      return runSendCommand(rest, io);
+    case 'appender-xml':
+      return runAppenderXmlCommand(rest, io);
+    case 'config':
+      return runConfigCommand(rest, io, process.env);
+    case 'version':
+    case '--version':
+      writeLine(io.stdout, readVersion());
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      writeLine(io.stdout, USAGE);
+      return 0;
+    default:
+      writeLine(io.stderr, `unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`sense-sidecar: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

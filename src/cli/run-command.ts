@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { systemClock } from '../core/clock.js';
+import { createLogger } from '../core/logger.js';
+import { Sidecar } from '../pipeline/sidecar.js';
+import { type CommandIo, writeLine } from './io.js';
+import { EXIT_BAD_CONFIG, loadConfigFile } from './load-config-file.js';
+
+export const RUN_USAGE = `Usage: sense-sidecar run [--config FILE]
+
+Receives Qlik Sense proxy user events over UDP and publishes them on NATS.
+Without --config it runs on defaults; every key can also be set from the
+environment (SENSE_SIDECAR_UDP_PORT=9997, ...). See the README's configuration reference.`;
+
+/**
+ * The composition root of the sidecar process: config, logger, clock, signals. Resolves with
+ * the exit code once the sidecar has stopped.
+ */
+export async function runRunCommand(
+  argv: string[],
+  io: CommandIo,
+  env: Readonly<Record<string, string | undefined>>,
+  version: string,
+): Promise<number> {
+  let values: { config?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (error) {
+    writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${RUN_USAGE}`);
+    return EXIT_BAD_CONFIG;
+  }
+  if (values.help === true) {
+    writeLine(io.stdout, RUN_USAGE);
+    return 0;
+  }
+  const config = await loadConfigFile(values.config, env, io);
+  if (config === null) return EXIT_BAD_CONFIG;
+
+  const log = createLogger(config.log.level, io.stdout);
+  const sidecar = new Sidecar({ config, clock: systemClock, log, version });
+  try {
+    await sidecar.start();
+  } catch (error) {
+    log.fatal({ err: error }, 'sense-sidecar could not start');
+    await sidecar.stop(Date.now() + 1_000);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting without waiting');
+        resolve(130);
+        return;
+      }
+      stopping = true;
+      log.info({ signal }, 'stopping: intake closed, publishing what is in flight');
+      sidecar.stop(Date.now() + config.shutdown.timeoutMs).then(
+        () => {
+          resolve(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

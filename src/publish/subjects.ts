@@ -1,0 +1,32 @@
+import type { EventKind } from '../core/events.js';
+
+/**
+ * The subject layout is a contract with subscribers (see README "Subjects and payloads"):
+ *   <prefix>.events.<host>.<kind>      kind = session.start | session.stop | connection.open | connection.close
+ *   <prefix>.rejects.<node>
+ *   <prefix>.status.<node>
+ * `<host>` and `<node>` are one token each; the real names stay in the payload.
+ */
+
+/** One subject token: characters outside `A-Za-z0-9_-` become `_` (dots, spaces, wildcards included). */
+export function subjectToken(name: string): string {
+  const token = name.replace(/[^A-Za-z0-9_-]/g, '_');
+  return token === '' ? '_' : token;
+}
+
+export interface Subjects {
+  event(host: string, kind: EventKind): string;
+  reject(): string;
+  status(): string;
+}
+
+export function createSubjects(prefix: string, node: string): Subjects {
+  const nodeToken = subjectToken(node);
+  const rejects = `${prefix}.rejects.${nodeToken}`;
+  const status = `${prefix}.status.${nodeToken}`;
+  return {
+    event: (host, kind) => `${prefix}.events.${subjectToken(host)}.${kind}`,
+    reject: () => rejects,
+    status: () => status,
+  };
+}

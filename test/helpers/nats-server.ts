@@ -1,0 +1,86 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freeTcpPort } from './ports.js';
+import { waitFor } from './wait.js';
+
+export function natsServerBinary(): string {
+  const fromEnv = process.env['NATS_SERVER_BIN'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  try {
+    return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('nats-server is not installed: run "apt-get install -y nats-server" (or set NATS_SERVER_BIN)');
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** A real nats-server on a free loopback port, JetStream optional, state in a temp dir. */
+export class NatsServer {
+  private process: ChildProcess | undefined;
+  private readonly storeDir: string;
+
+  private constructor(
+    readonly port: number,
+    private readonly jetstream: boolean,
+  ) {
+    this.storeDir = mkdtempSync(join(tmpdir(), 'sense-nats-'));
+  }
+
+  static async start(options: { jetstream?: boolean } = {}): Promise<NatsServer> {
+    return NatsServer.startOnPort(await freeTcpPort(), options);
+  }
+
+  static async startOnPort(port: number, options: { jetstream?: boolean } = {}): Promise<NatsServer> {
+    const server = new NatsServer(port, options.jetstream ?? false);
+    await server.startProcess();
+    return server;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async startProcess(): Promise<void> {
+    const args = ['-a', '127.0.0.1', '-p', String(this.port)];
+    if (this.jetstream) args.push('-js', '-sd', this.storeDir);
+    const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.process = child;
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    });
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
+        return accepts(this.port);
+      },
+      `nats-server on port ${this.port}`,
+    );
+  }
+
+  async stopProcess(): Promise<void> {
+    const child = this.process;
+    this.process = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.stopProcess();
+    rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}

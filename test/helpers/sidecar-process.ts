@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
+
+/** The real `sense-sidecar run` process, built to dist/, with a config file written for the test. */
+export class SidecarProcess {
+  readonly logs: LogLine[] = [];
+  stderr = '';
+  private exit: Promise<number | null>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+  ) {
+    let pending = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.trim() === '') continue;
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.logs.push({ msg: line });
+        }
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+    });
+    this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static async start(configYaml: string, env: Record<string, string> = {}): Promise<SidecarProcess> {
+    const dir = mkdtempSync(join(tmpdir(), 'sense-sidecar-'));
+    const configPath = join(dir, 'sidecar.yaml');
+    writeFileSync(configPath, configYaml);
+    const child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const sidecar = new SidecarProcess(child, dir);
+    await sidecar.waitForLog((l) => l.msg === 'sense-sidecar ready', 'the sidecar to be ready');
+    return sidecar;
+  }
+
+  async waitForLog(predicate: (line: LogLine) => boolean, what: string, timeoutMs = 10_000): Promise<LogLine> {
+    return waitFor(
+      () => {
+        const line = this.logs.find(predicate);
+        if (line !== undefined) return line;
+        if (this.child.exitCode !== null) throw new Error(`sidecar exited (${this.child.exitCode}): ${this.stderr}`);
+        return undefined;
+      },
+      what,
+      timeoutMs,
+    );
+  }
+
+  /** Sends the signal and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill(signal);
+    const code = await this.exit;
+    rmSync(this.dir, { recursive: true, force: true });
+    return code;
+  }
+}
