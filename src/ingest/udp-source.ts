@@ -41,7 +41,10 @@ export class UdpSource implements Lifecycle {
     this.socket = socket;
     socket.on('message', (bytes, rinfo) => {
       this.lastDatagramAt = clock.now();
-      const meta: ReceiveMeta = { receivedAt: clock.now(), source: { address: rinfo.address, port: rinfo.port } };
+      const meta: ReceiveMeta = {
+        receivedAt: clock.now(),
+        source: { address: rinfo.address, port: rinfo.port },
+      };
       onDatagram(bytes, meta, isAllowed(rinfo.address));
     });
     socket.on('error', (error) => {
@@ -64,7 +67,10 @@ export class UdpSource implements Lifecycle {
           `Raise the limit, e.g. sysctl -w net.core.rmem_max=${receiveBufferBytes}`,
       );
     }
-    log.info({ host, port: this.boundPort, receiveBufferBytes: granted }, 'listening for Qlik user events (UDP)');
+    log.info(
+      { host, port: this.boundPort, receiveBufferBytes: granted },
+      'listening for Qlik user events (UDP)',
+    );
   }
 
   /**
