@@ -29,8 +29,13 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       return runRunCommand(rest, io, process.env, readVersion());
-    case 'send':
-      return runSendCommand(rest, io);
+    case 'send': {
+      const abort = new AbortController();
+      process.once('SIGINT', () => {
+        abort.abort();
+      });
+      return runSendCommand(rest, io, abort.signal);
+    }
     case 'appender-xml':
       return runAppenderXmlCommand(rest, io);
     case 'config':
