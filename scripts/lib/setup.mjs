@@ -31,9 +31,10 @@ export function findNatsServer() {
   const fromEnv = process.env.NATS_SERVER_BIN;
   if (fromEnv) return fromEnv;
   try {
-    return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim() || null;
+    return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
   } catch {
-    return null;
+    // Debian installs it in /usr/sbin, which is not on every user's PATH.
+    return ['/usr/sbin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p)) ?? null;
   }
 }
 

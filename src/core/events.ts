@@ -62,3 +62,20 @@ export function isEventKind(value: string): value is EventKind {
 export function qualifiedUser(user: UserRef): string {
   return `${user.directory}\\${user.id}`;
 }
+
+/**
+ * Not on the wire: the sidecar's own verdict that a user's sessions ended unseen (the stop
+ * datagram was lost), after the inactivity timeout plus a grace period with no open
+ * connection and no event. Published like an event so subscribers can close those sessions.
+ */
+export interface SessionExpired extends EventFields {
+  readonly kind: 'session.expired';
+  /** How many of the user's sessions on this host were closed by the expiry. */
+  readonly sessions: number;
+  /** Epoch ms of the user's last event on this host. */
+  readonly lastActivityAt: number;
+}
+
+/** Everything the pipeline after decode handles: wire events and expiries. */
+export type SidecarEvent = UserEvent | SessionExpired;
+export type SidecarEventKind = SidecarEvent['kind'];

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,10 @@ export function natsServerBinary(): string {
   try {
     return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
   } catch {
+    // Debian installs it in /usr/sbin, which is not on every user's PATH.
+    for (const candidate of ['/usr/sbin/nats-server', '/usr/local/bin/nats-server']) {
+      if (existsSync(candidate)) return candidate;
+    }
     throw new Error('nats-server is not installed: run "apt-get install -y nats-server" (or set NATS_SERVER_BIN)');
   }
 }
