@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { UserEvent } from '../../src/core/events.js';
 import { eventEnvelope, rejectEnvelope } from '../../src/publish/cloudevents.js';
 
-const meta = { receivedAt: Date.UTC(2026, 10, 29, 8, 0, 0, 123), source: { address: '10.1.2.3', port: 50000 } };
+const meta = {
+  receivedAt: Date.UTC(2026, 10, 29, 8, 0, 0, 123),
+  source: { address: '10.1.2.3', port: 50000 },
+};
 
 describe('CloudEvents envelopes', () => {
   it('wraps an event exactly as the documented contract', () => {
@@ -33,7 +36,13 @@ describe('CloudEvents envelopes', () => {
       type: 'sense.reject',
       time: '2026-11-29T08:00:00.123Z',
       datacontenttype: 'application/json',
-      data: { reason: 'unknown-prefix', detail: 'd', sender: { address: '10.1.2.3', port: 50000 }, bytes: 9, raw: 'just text' },
+      data: {
+        reason: 'unknown-prefix',
+        detail: 'd',
+        sender: { address: '10.1.2.3', port: 50000 },
+        bytes: 9,
+        raw: 'just text',
+      },
     });
   });
 });

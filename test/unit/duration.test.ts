@@ -18,6 +18,10 @@ describe('durations', () => {
   });
 
   it('formats whole units', () => {
-    expect([formatDuration(86_400_000), formatDuration(300_000), formatDuration(1_500)]).toEqual(['1d', '5m', '1500ms']);
+    expect([formatDuration(86_400_000), formatDuration(300_000), formatDuration(1_500)]).toEqual([
+      '1d',
+      '5m',
+      '1500ms',
+    ]);
   });
 });

@@ -17,6 +17,8 @@ describe('subjects', () => {
     expect(subjects.event('sense1.corp', 'connection.open')).toBe('sense.events.sense1_corp.connection.open');
     expect(subjects.reject()).toBe('sense.rejects.node_one');
     expect(subjects.status()).toBe('sense.status.node_one');
-    expect(createSubjects('acme.qlik', 'n').event('h', 'session.stop')).toBe('acme.qlik.events.h.session.stop');
+    expect(createSubjects('acme.qlik', 'n').event('h', 'session.stop')).toBe(
+      'acme.qlik.events.h.session.stop',
+    );
   });
 });

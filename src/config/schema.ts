@@ -1,0 +1,204 @@
+/**
+ * Every config key: its path (operators script against these names), what it means, its default
+ * and how its value is checked. The environment names, the reference table, the unknown-key
+ * suggestions and the loader are all derived from this one list.
+ */
+import { LOG_LEVELS, type LogLevel } from './types.js';
+
+export type { ConfigIssue, ConfigResult, LogLevel, SidecarConfig } from './types.js';
+import {
+  type ValueSchema,
+  durationBetween,
+  integerBetween,
+  isListenAddress,
+  isNodeName,
+  isSubjectPrefix,
+  listOf,
+  natsServer,
+  oneOf,
+  sizeBetween,
+  sourceRange,
+  textMatching,
+} from './values.js';
+
+/** What computed defaults may depend on. */
+export interface DefaultContext {
+  readonly hostname: string;
+  /** The node name once known (the host name while `node` itself is being read). */
+  readonly node: string;
+}
+
+export interface KeySpec<T> {
+  /** Dotted path, exactly as operators write it: `udp.receiveBufferBytes`. */
+  readonly path: string;
+  /** One line for the reference table and the example file. */
+  readonly description: string;
+  /** The default as the reference shows it (in the syntax the key accepts). */
+  readonly defaultText: string;
+  readonly default: (context: DefaultContext) => T;
+  readonly schema: ValueSchema<T>;
+  /** The value is a list; from the environment it is comma-separated. */
+  readonly list: boolean;
+  /** For lists: an empty list means the default rather than "none". */
+  readonly emptyMeansDefault: boolean;
+}
+
+function key<T>(spec: Omit<KeySpec<T>, 'list' | 'emptyMeansDefault'> & Partial<KeySpec<T>>): KeySpec<T> {
+  return { list: false, emptyMeansDefault: false, ...spec };
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Upper bounds guard against typos (an extra zero) and values Node cannot honour
+ * (timers above 24.8 days fire at once; socket buffers are 32-bit).
+ */
+export const KEYS = {
+  node: key<string>({
+    path: 'node',
+    description: 'Name of this Sense node, as it appears in events and status; defaults to the host name.',
+    defaultText: '<host name>',
+    default: ({ hostname }) => hostname,
+    schema: textMatching(isNodeName, 'a node name without spaces, "*" or ">" (e.g. sense-node-1)'),
+  }),
+  udpHost: key<string>({
+    path: 'udp.host',
+    description: 'Address the UDP socket listens on; 0.0.0.0 or :: to accept datagrams from other hosts.',
+    defaultText: '127.0.0.1',
+    default: () => '127.0.0.1',
+    schema: textMatching(
+      isListenAddress,
+      'an IP address or host name to listen on (e.g. 127.0.0.1, 0.0.0.0 or ::)',
+    ),
+  }),
+  udpPort: key<number>({
+    path: 'udp.port',
+    description: 'UDP port the Qlik Sense proxy sends user events to (1..65535).',
+    defaultText: '9997',
+    default: () => 9997,
+    schema: integerBetween(1, 65535),
+  }),
+  udpReceiveBufferBytes: key<number>({
+    path: 'udp.receiveBufferBytes',
+    description:
+      'Kernel receive buffer of the socket (4KiB..1GiB), in bytes or with a unit; rides out bursts.',
+    defaultText: '8MiB',
+    default: () => 8 * MiB,
+    schema: sizeBetween(4 * KiB, GiB),
+  }),
+  udpMaxDatagramBytes: key<number>({
+    path: 'udp.maxDatagramBytes',
+    description: 'Datagrams larger than this are rejected as too-large (64..65507 bytes).',
+    defaultText: '16KiB',
+    default: () => 16 * KiB,
+    schema: sizeBetween(64, 65507),
+  }),
+  udpAllowedSources: key<string[]>({
+    path: 'udp.allowedSources',
+    description:
+      'IP addresses or CIDRs datagrams may come from (IPv4 entries match IPv4-mapped IPv6); empty = any.',
+    defaultText: '[]',
+    default: () => [],
+    schema: listOf(sourceRange, 'IP addresses or CIDRs like 10.0.0.0/8'),
+    list: true,
+  }),
+  natsServers: key<string[]>({
+    path: 'nats.servers',
+    description: 'NATS servers: nats://, tls://, ws:// or wss:// URLs, or host:port; empty = the default.',
+    defaultText: '[nats://127.0.0.1:4222]',
+    default: () => ['nats://127.0.0.1:4222'],
+    schema: listOf(natsServer, 'URLs like nats://host:4222'),
+    list: true,
+    emptyMeansDefault: true,
+  }),
+  natsSubjectPrefix: key<string>({
+    path: 'nats.subjectPrefix',
+    description: 'First token(s) of every subject published: letters, digits, _ and -, joined by dots.',
+    defaultText: 'sense',
+    default: () => 'sense',
+    schema: textMatching(
+      isSubjectPrefix,
+      'subject tokens of letters, digits, "_" or "-" joined by "." (e.g. sense or qlik.sense)',
+    ),
+  }),
+  natsName: key<string>({
+    path: 'nats.name',
+    description: 'Connection name the NATS server shows in its monitoring and logs.',
+    defaultText: 'sense-sidecar/<node>',
+    default: ({ node }) => `sense-sidecar/${node}`,
+    schema: textMatching((text) => text.trim() !== '', 'a connection name that is not empty'),
+  }),
+  rulesPaths: key<string[]>({
+    path: 'rules.paths',
+    description: 'Rule files, or directories of rule files, to load; empty = no rules.',
+    defaultText: '[rules]',
+    default: () => ['rules'],
+    schema: listOf(
+      textMatching((text) => text.trim() !== '', 'a file or directory path'),
+      'rule files or directories, e.g. [rules]',
+    ),
+    list: true,
+  }),
+  dataDir: key<string>({
+    path: 'dataDir',
+    description: "Directory for the sidecar's own state.",
+    defaultText: 'data',
+    default: () => 'data',
+    schema: textMatching((text) => text.trim() !== '', 'a directory path (e.g. data)'),
+  }),
+  logLevel: key<LogLevel>({
+    path: 'log.level',
+    description: `Least severe log level written: ${LOG_LEVELS.join(', ')}.`,
+    defaultText: 'info',
+    default: () => 'info',
+    schema: oneOf(LOG_LEVELS),
+  }),
+  statusInterval: key<number>({
+    path: 'status.interval',
+    description: 'How often the sidecar publishes its status (1s..1h).',
+    defaultText: '10s',
+    default: () => 10 * SECOND,
+    schema: durationBetween(SECOND, HOUR),
+  }),
+  intakeQueueSize: key<number>({
+    path: 'intake.queueSize',
+    description:
+      'Datagrams that may wait between socket and decoder (1..16777216); more are dropped and counted.',
+    defaultText: '65536',
+    default: () => 65536,
+    schema: integerBetween(1, 16_777_216),
+  }),
+  outboxMaxRecords: key<number>({
+    path: 'outbox.maxRecords',
+    description: 'Records that may wait in memory for NATS (1..10000000); more are dropped and counted.',
+    defaultText: '200000',
+    default: () => 200_000,
+    schema: integerBetween(1, 10_000_000),
+  }),
+  shutdownTimeout: key<number>({
+    path: 'shutdown.timeout',
+    description: 'How long shutdown may take to flush waiting records before giving up (0s..10m).',
+    defaultText: '10s',
+    default: () => 10 * SECOND,
+    schema: durationBetween(0, 10 * MINUTE),
+  }),
+} as const;
+
+/** The specs in reference order, for code that treats every key alike. */
+export const KEY_SPECS: readonly KeySpec<unknown>[] = Object.values(KEYS);
+
+/** Top-level names in order, each with the names of its keys when it is a section. */
+export function keyTree(): Map<string, string[] | null> {
+  const tree = new Map<string, string[] | null>();
+  for (const { path } of KEY_SPECS) {
+    const [top = '', leaf] = path.split('.');
+    if (leaf === undefined) tree.set(top, null);
+    else tree.set(top, [...(tree.get(top) ?? []), leaf]);
+  }
+  return tree;
+}
