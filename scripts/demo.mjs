@@ -2,6 +2,7 @@
 // the sidecar and the Sense-node simulator, and prints events as they arrive on NATS.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,13 +40,21 @@ function portFree(port) {
   });
 }
 
-async function pickPort(preferred) {
-  if (await portFree(preferred)) return preferred;
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+function udpPortFree(port) {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+}
+
+/** The preferred port when it is free (so the printed commands are the usual ones), else any free one. */
+async function pickPort(preferred, isFree) {
+  if (await isFree(preferred)) return preferred;
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 40_000);
+    if (await isFree(candidate)) return candidate;
+  }
 }
 
 function start(command, args, options = {}) {
@@ -55,7 +64,9 @@ function start(command, args, options = {}) {
 }
 
 function waitForExit(child) {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', r));
+  return child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((r) => child.once('exit', r));
 }
 
 async function cleanup() {
@@ -69,17 +80,19 @@ async function cleanup() {
 }
 
 function describe(subject, body) {
-  const time = new Date(body.time).toLocaleTimeString();
+  const time = new Date(body.time).toLocaleTimeString('en-GB');
   const d = body.data ?? {};
   if (subject.includes('.events.')) {
     const user = `${d.user?.directory}\\${d.user?.id}`;
     const kindColor = d.kind === 'session.start' ? 32 : d.kind === 'session.stop' ? 31 : 36;
     let extra = d.context ?? '';
     if (d.appId) extra = `app ${d.appId.slice(0, 8)}…`;
-    if (d.userAgent) extra += `  ${d.userAgent.browser ?? '?'} ${d.userAgent.browserVersion ?? ''} on ${d.userAgent.os ?? '?'}`;
+    if (d.userAgent)
+      extra += `  ${d.userAgent.browser ?? '?'} ${d.userAgent.browserVersion ?? ''} on ${d.userAgent.os ?? '?'}`;
     return `${time}  ${color(kindColor, d.kind.padEnd(16))} ${d.host.padEnd(12)} ${user.padEnd(24)} ${extra}`;
   }
-  if (subject.includes('.rejects.')) return `${time}  ${color(33, 'reject'.padEnd(16))} ${d.reason}: ${d.detail}`;
+  if (subject.includes('.rejects.'))
+    return `${time}  ${color(33, 'reject'.padEnd(16))} ${d.reason}: ${d.detail}`;
   if (subject.includes('.status.')) {
     return color(
       90,
@@ -94,17 +107,19 @@ async function main() {
   const natsBin = ensureNatsServer();
   const { connect } = await import('@nats-io/transport-node');
 
-  const natsPort = await pickPort(4222);
-  const udpPort = await pickPort(9997);
+  const natsPort = await pickPort(4222, portFree);
+  const udpPort = await pickPort(9997, udpPortFree);
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
-  start(natsBin, ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(tmp, 'nats')], { stdio: 'ignore' });
+  start(natsBin, ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(tmp, 'nats')], {
+    stdio: 'ignore',
+  });
   let nc;
   for (let attempt = 0; ; attempt++) {
     try {
       nc = await connect({ servers: natsUrl, maxReconnectAttempts: -1 });
       break;
     } catch (error) {
-      if (attempt > 50) throw new Error(`nats-server did not come up on ${natsUrl}: ${error}`);
+      if (attempt > 50) throw new Error(`nats-server did not come up on ${natsUrl}`, { cause: error });
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -148,12 +163,27 @@ async function main() {
     sidecar.once('exit', (code) => reject(new Error(`the sidecar exited (${code}); see ${sidecarLog}`)));
   });
   log(`sidecar listening on udp 127.0.0.1:${udpPort} (its log: ${sidecarLog})`);
-  log(`simulating a morning on ${values.nodes} at ${values.speed}x; subscribe yourself with: nats sub 'sense.>' -s ${natsUrl}`);
+  log(
+    `simulating a morning on ${values.nodes} at ${values.speed}x; subscribe yourself with: nats sub 'sense.>' -s ${natsUrl}`,
+  );
 
   const sender = start(
     process.execPath,
-    ['dist/cli/main.js', 'send', '--port', String(udpPort), '--scenario', 'morning', '--nodes', values.nodes,
-      '--users', values.users, '--speed', values.speed, '--no-progress'],
+    [
+      'dist/cli/main.js',
+      'send',
+      '--port',
+      String(udpPort),
+      '--scenario',
+      'morning',
+      '--nodes',
+      values.nodes,
+      '--users',
+      values.users,
+      '--speed',
+      values.speed,
+      '--no-progress',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let senderSummary = '';
@@ -161,7 +191,6 @@ async function main() {
   const sendCode = await waitForExit(sender);
   if (sendCode !== 0) throw new Error(`the simulator failed (exit ${sendCode})`);
   // One garbage datagram from "another sender on the same port", to show the dead-letter subject.
-  const { createSocket } = await import('node:dgram');
   const socket = createSocket('udp4');
   await new Promise((resolve) => socket.send('hello from a printer', udpPort, '127.0.0.1', resolve));
   socket.close();

@@ -22,7 +22,11 @@ export async function runConfigCommand(
   if (sub === 'check') {
     let values: { config?: string | undefined };
     try {
-      ({ values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } }, strict: true }));
+      ({ values } = parseArgs({
+        args: rest,
+        options: { config: { type: 'string', short: 'c' } },
+        strict: true,
+      }));
     } catch (error) {
       writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
       return EXIT_BAD_CONFIG;

@@ -8,7 +8,8 @@ export class BoundedQueue<T> {
   private size = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('queue capacity must be a positive integer');
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError('queue capacity must be a positive integer');
     this.items = new Array<T | undefined>(capacity);
   }
 

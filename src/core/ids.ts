@@ -9,7 +9,10 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 export type IdGenerator = () => string;
 
-export function createIdGenerator(now: () => number, random: (n: number) => Uint8Array = randomBytes): IdGenerator {
+export function createIdGenerator(
+  now: () => number,
+  random: (n: number) => Uint8Array = randomBytes,
+): IdGenerator {
   let lastTime = -1;
   // 80 bits as five 16-bit words; incremented within one millisecond to stay monotonic.
   const tail = new Uint16Array(5);

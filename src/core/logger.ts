@@ -4,5 +4,8 @@ export type { Logger };
 
 /** JSON lines on the given stream (stdout by default); the one logger is made by the CLI. */
 export function createLogger(level: string, destination: NodeJS.WritableStream = process.stdout): Logger {
-  return pino({ level, base: { app: 'sense-sidecar' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return pino(
+    { level, base: { app: 'sense-sidecar' }, timestamp: pino.stdTimeFunctions.isoTime },
+    destination,
+  );
 }

@@ -31,7 +31,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const { node, decode, subjects, nextId, outbox, counters, rejectSummary } = deps;
 
   const append = (subject: string, id: string, body: unknown, priority: RecordPriority, at: number): void => {
-    const record: OutboxRecord = { id, subject, payload: utf8.encode(JSON.stringify(body)), priority, appendedAt: at };
+    const record: OutboxRecord = {
+      id,
+      subject,
+      payload: utf8.encode(JSON.stringify(body)),
+      priority,
+      appendedAt: at,
+    };
     if (outbox.append(record) === 'dropped') countDrop(counters, `outbox-full:${priority}`);
   };
 

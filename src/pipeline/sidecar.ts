@@ -119,7 +119,11 @@ export class Sidecar implements Lifecycle {
     await this.publishStatus();
     await this.publisher.stop(deadline);
     this.deps.log.info(
-      { received: this.counters.received, published: this.counters.published, unpublished: this.outbox.depth },
+      {
+        received: this.counters.received,
+        published: this.counters.published,
+        unpublished: this.outbox.depth,
+      },
       'sense-sidecar stopped',
     );
   }
@@ -175,8 +179,18 @@ export class Sidecar implements Lifecycle {
       nats: this.publisher.state,
     });
     const id = this.nextId();
-    const payload = new TextEncoder().encode(JSON.stringify(envelope(STATUS_TYPE, data, id, config.node, now)));
-    if (this.outbox.append({ id, subject: this.subjects.status(), payload, priority: 'status', appendedAt: now }) === 'dropped') {
+    const payload = new TextEncoder().encode(
+      JSON.stringify(envelope(STATUS_TYPE, data, id, config.node, now)),
+    );
+    if (
+      this.outbox.append({
+        id,
+        subject: this.subjects.status(),
+        payload,
+        priority: 'status',
+        appendedAt: now,
+      }) === 'dropped'
+    ) {
       countDrop(this.counters, 'outbox-full:status');
     }
   }

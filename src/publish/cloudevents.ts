@@ -37,7 +37,12 @@ export function eventData(event: UserEvent): UserEvent {
   };
 }
 
-export function eventEnvelope(event: UserEvent, meta: ReceiveMeta, id: string, node: string): CloudEvent<UserEvent> {
+export function eventEnvelope(
+  event: UserEvent,
+  meta: ReceiveMeta,
+  id: string,
+  node: string,
+): CloudEvent<UserEvent> {
   return envelope(EVENT_TYPE_PREFIX + event.kind, eventData(event), id, node, meta.receivedAt);
 }
 
@@ -49,7 +54,12 @@ export interface RejectData {
   readonly raw: string;
 }
 
-export function rejectEnvelope(reject: Reject, meta: ReceiveMeta, id: string, node: string): CloudEvent<RejectData> {
+export function rejectEnvelope(
+  reject: Reject,
+  meta: ReceiveMeta,
+  id: string,
+  node: string,
+): CloudEvent<RejectData> {
   const data: RejectData = {
     reason: reject.reason,
     detail: reject.detail,

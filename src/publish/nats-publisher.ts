@@ -98,7 +98,8 @@ export class NatsPublisher implements Lifecycle {
     this.wakeStop?.();
     this.wakeConnectedWaiters();
     await raceDeadline(this.pumping ?? Promise.resolve(), deadline);
-    if (outbox.depth > 0) log.warn({ unpublished: outbox.depth }, 'stopping with records not yet confirmed by NATS');
+    if (outbox.depth > 0)
+      log.warn({ unpublished: outbox.depth }, 'stopping with records not yet confirmed by NATS');
     const nc = this.connection;
     if (nc !== undefined && !nc.isClosed()) {
       await raceDeadline(
@@ -131,11 +132,17 @@ export class NatsPublisher implements Lifecycle {
         case 'disconnect':
           if (this._state === 'connected') {
             this._state = 'disconnected';
-            log.warn({ server: status.server }, 'NATS connection lost; records wait in the outbox, reconnecting');
+            log.warn(
+              { server: status.server },
+              'NATS connection lost; records wait in the outbox, reconnecting',
+            );
           }
           break;
         case 'reconnect':
-          log.info({ server: status.server, backlog: outbox.depth }, 'NATS connection back; publishing the backlog');
+          log.info(
+            { server: status.server, backlog: outbox.depth },
+            'NATS connection back; publishing the backlog',
+          );
           this.setConnected();
           break;
         case 'error':

@@ -16,7 +16,9 @@ export function natsServerBinary(): string {
     for (const candidate of ['/usr/sbin/nats-server', '/usr/local/bin/nats-server']) {
       if (existsSync(candidate)) return candidate;
     }
-    throw new Error('nats-server is not installed: run "apt-get install -y nats-server" (or set NATS_SERVER_BIN)');
+    throw new Error(
+      'nats-server is not installed: run "apt-get install -y nats-server" (or set NATS_SERVER_BIN)',
+    );
   }
 }
 
@@ -62,16 +64,13 @@ export class NatsServer {
     const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
     let output = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4000);
     });
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
-        return accepts(this.port);
-      },
-      `nats-server on port ${this.port}`,
-    );
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
+      return accepts(this.port);
+    }, `nats-server on port ${this.port}`);
   }
 
   async stopProcess(): Promise<void> {

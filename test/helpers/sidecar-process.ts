@@ -53,12 +53,17 @@ export class SidecarProcess {
     return sidecar;
   }
 
-  async waitForLog(predicate: (line: LogLine) => boolean, what: string, timeoutMs = 10_000): Promise<LogLine> {
+  async waitForLog(
+    predicate: (line: LogLine) => boolean,
+    what: string,
+    timeoutMs = 10_000,
+  ): Promise<LogLine> {
     return waitFor(
       () => {
         const line = this.logs.find(predicate);
         if (line !== undefined) return line;
-        if (this.child.exitCode !== null) throw new Error(`sidecar exited (${this.child.exitCode}): ${this.stderr}`);
+        if (this.child.exitCode !== null)
+          throw new Error(`sidecar exited (${this.child.exitCode}): ${this.stderr}`);
         return undefined;
       },
       what,

@@ -369,7 +369,6 @@ describe('cost does not depend on what the message holds', () => {
   const big = createDecoder({ limits: { maxDatagramBytes: 200_000 } });
   const head = '/qseow-proxy-session/;SENSE-NODE1;Stop session;CORP;jdoe;AppAccess;/hub/;';
   const semicolons = text(head + ';'.repeat(100_000));
-  const letters = text(head + 'a'.repeat(100_000));
 
   it('decodes a message of 100k semicolons, capped', () => {
     const event = expectEvent(big(semicolons));

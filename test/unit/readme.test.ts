@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderConfigReference } from '../../src/config/reference.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('shows the configuration reference exactly as `sense-sidecar config reference` prints it', () => {
+    const start = readme.indexOf('\n', readme.indexOf('<!-- config-reference:start')) + 1;
+    const end = readme.indexOf('<!-- config-reference:end');
+    expect(readme.slice(start, end).trim()).toBe(renderConfigReference().trim());
+  });
+
+  it('gives the same test command as CI', () => {
+    const ci = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8');
+    expect(readme).toContain('npm test ');
+    expect(ci).toMatch(/^npm test$/m);
+  });
+});
