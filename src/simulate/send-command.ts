@@ -14,7 +14,6 @@ import { createProgressWriter, groupDigits } from './progress.js';
 import { buildMorningScenario } from './scenario.js';
 import { sendDatagrams } from './udp-sender.js';
 
-
 export const SEND_USAGE = `Usage: sense-sidecar send [options]
 
 Simulates Sense nodes: sends proxy user-event datagrams over UDP, exactly as the

@@ -22,7 +22,11 @@ beforeAll(async () => {
   nats = await NatsServer.start({ jetstream: true });
   const nc = await connect({ servers: nats.url });
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: 'OBSERVER', subjects: ['sense.events.>'], duplicate_window: 120_000_000_000 });
+  await jsm.streams.add({
+    name: 'OBSERVER',
+    subjects: ['sense.events.>'],
+    duplicate_window: 120_000_000_000,
+  });
   await nc.close();
   udpPort = await freeUdpPort();
   sidecar = await SidecarProcess.start(
@@ -61,11 +65,16 @@ it('publishes every event that arrived while nats-server was restarting', async 
   const nc = await connect({ servers: nats.url });
   const jsm = await jetstreamManager(nc);
   const stored = async (): Promise<number> => (await jsm.streams.info('OBSERVER')).state.messages;
-  await waitFor(async () => (await stored()) === total, `${total} distinct events in the observer stream`, 20_000).catch(
-    () => undefined,
-  );
+  await waitFor(
+    async () => (await stored()) === total,
+    `${total} distinct events in the observer stream`,
+    20_000,
+  ).catch(() => undefined);
   // With the in-memory outbox, everything the sidecar read reaches NATS once NATS is back.
   expect(await stored()).toBe(total);
   await nc.close();
-  await sidecar.waitForLog((l) => l.msg === 'NATS connection back; publishing the backlog', 'the reconnect log');
+  await sidecar.waitForLog(
+    (l) => l.msg === 'NATS connection back; publishing the backlog',
+    'the reconnect log',
+  );
 });

@@ -84,7 +84,10 @@ describe('sidecar spine: UDP in, CloudEvents out on NATS', () => {
   });
 
   it('dead-letters what is not a user event, with the reason, the sender and the raw text', async () => {
-    await sendDatagrams(udpPort, ['just some text', '/qseow-proxy-session/;SENSE-NODE1;Pause session;CORP;jdoe;;/hub/;x']);
+    await sendDatagrams(udpPort, [
+      'just some text',
+      '/qseow-proxy-session/;SENSE-NODE1;Pause session;CORP;jdoe;;/hub/;x',
+    ]);
     const rejects = await waitFor(() => {
       const got = subscriber.on('sense.rejects.sense1_corp_example_com');
       return got.length >= 2 ? got : undefined;
@@ -136,7 +139,10 @@ describe('sidecar lifecycle', () => {
       await sendDatagrams(udpPort, [
         '/qseow-proxy-session/;SENSE-NODE1;Start session;CORP;early;AppAccess;/hub/;Start session for user',
       ]);
-      await sidecar.waitForLog((l) => String(l.msg).startsWith('NATS is not reachable yet'), 'the unreachable log');
+      await sidecar.waitForLog(
+        (l) => String(l.msg).startsWith('NATS is not reachable yet'),
+        'the unreachable log',
+      );
       const server = await NatsServer.startOnPort(natsPort);
       try {
         const subscriber = await Subscriber.start(server.url, 'sense.events.>');
@@ -160,7 +166,8 @@ describe('sidecar lifecycle', () => {
     const sidecar = await SidecarProcess.start(config(udpPort, nats.url));
     const datagrams = Array.from(
       { length: 500 },
-      (_, i) => `/qseow-proxy-session/;SENSE-NODE1;Start session;CORP;user${i};AppAccess;/hub/;Start session for user`,
+      (_, i) =>
+        `/qseow-proxy-session/;SENSE-NODE1;Start session;CORP;user${i};AppAccess;/hub/;Start session for user`,
     );
     await sendDatagrams(udpPort, datagrams);
     await sidecar.waitForLog(() => true, 'any log line');
