@@ -10,7 +10,11 @@ export interface StateFacts {
   activeConnections(per: 'user' | 'app' | 'host', event: SidecarEvent): number;
   /** Events in the last `windowMs` (bucketed: counts whole buckets overlapping the window). */
   eventCount(
-    query: { readonly kind?: SidecarEventKind; readonly per?: 'user' | 'host' | 'app'; readonly windowMs: number },
+    query: {
+      readonly kind?: SidecarEventKind;
+      readonly per?: 'user' | 'host' | 'app';
+      readonly windowMs: number;
+    },
     event: SidecarEvent,
     now: number,
   ): number;

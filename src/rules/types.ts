@@ -13,7 +13,13 @@ export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as con
 export type Weekday = (typeof WEEKDAYS)[number];
 
 /** Event kinds rules can be `on`: the four from the wire plus the sidecar's own expiry. */
-export const RULE_EVENT_KINDS = ['session.start', 'session.stop', 'connection.open', 'connection.close', 'session.expired'] as const;
+export const RULE_EVENT_KINDS = [
+  'session.start',
+  'session.stop',
+  'connection.open',
+  'connection.close',
+  'session.expired',
+] as const;
 export type RuleEventKind = EventKind | 'session.expired';
 
 export interface ScheduleWindow {
