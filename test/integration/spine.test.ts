@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsServer } from '../helpers/nats-server.js';
 import { freeTcpPort, freeUdpPort } from '../helpers/ports.js';
-import { SidecarProcess } from '../helpers/sidecar-process.js';
+import { CLI, SidecarProcess } from '../helpers/sidecar-process.js';
 import { Subscriber } from '../helpers/subscriber.js';
 import { sendDatagrams } from '../helpers/udp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -10,18 +14,18 @@ const CHROME =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 const APP = 'e7af59a0-c243-480d-9571-08727551a66f';
 
-function config(udpPort: number, natsUrl: string, extra = ''): string {
+function config(udpPort: number, natsUrl: string, allowedSources: string[] = []): string {
   return [
     'node: sense1.corp.example.com',
     'udp:',
     `  port: ${udpPort}`,
+    `  allowedSources: [${allowedSources.join(', ')}]`,
     'nats:',
     `  servers: [${natsUrl}]`,
     'status:',
     '  interval: 1s',
     'log:',
     '  level: info',
-    extra,
   ].join('\n');
 }
 
@@ -125,10 +129,42 @@ describe('sidecar spine: UDP in, CloudEvents out on NATS', () => {
 });
 
 describe('sidecar lifecycle', () => {
-  it('refuses a bad config with file:line:column and exit code 2', async () => {
-    await expect(SidecarProcess.start('udp:\n  prot: 9997\n')).rejects.toThrow(
-      /sidecar\.yaml:2:3: udp\.prot: unknown key "prot"; did you mean "port"\?/,
+  it('refuses a bad config with every problem as file:line:column and exit code 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sense-bad-config-'));
+    const file = join(dir, 'sidecar.yaml');
+    writeFileSync(file, 'udp:\n  prot: 9997\n  port: 99999\nnats:\n  servers: []\nrules:\n  paths:\n');
+    const result = spawnSync(process.execPath, [CLI, 'run', '--config', file], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`${file}:2:3: udp.prot: unknown key "prot"; did you mean "port"?`);
+    expect(result.stderr).toContain(
+      `${file}:3:9: udp.port: must be an integer between 1 and 65535, got "99999"`,
     );
+    // Empty lists and null values are fine: only the two problems above are reported.
+    expect(result.stderr).toContain('configuration refused: 2 problem(s)');
+  });
+
+  it('checks udp.allowedSources first: an unlisted sender is counted and dead-lettered without its text', async () => {
+    const nats = await NatsServer.start();
+    const subscriber = await Subscriber.start(nats.url, 'sense.>');
+    const udpPort = await freeUdpPort();
+    const sidecar = await SidecarProcess.start(config(udpPort, nats.url, ['10.0.0.0/8']));
+    try {
+      await sendDatagrams(udpPort, [
+        '/qseow-proxy-session/;SENSE-NODE1;Start session;CORP;jdoe;AppAccess;/hub/;Start session for user',
+      ]);
+      const reject = await waitFor(() => subscriber.on('sense.rejects.')[0], 'the reject');
+      expect(reject.body.data).toMatchObject({
+        reason: 'source-not-allowed',
+        raw: '',
+        sender: { address: '127.0.0.1' },
+      });
+      expect(subscriber.on('sense.events.')).toHaveLength(0);
+    } finally {
+      await sidecar.stop();
+      await subscriber.close();
+      await nats.stop();
+    }
   });
 
   it('keeps receiving while NATS is unreachable at start, and publishes once it is up', async () => {
