@@ -22,6 +22,8 @@ export interface LoadConfigInput {
   env: Readonly<Record<string, string | undefined>>;
   /** Default for `node`. */
   hostname: string;
+  /** Default for `rules.timezone`: the system's IANA zone; UTC when not given. */
+  timezone?: string | undefined;
 }
 
 /** The value at a path of plain YAML values, or undefined when a step is missing or not a mapping. */
@@ -77,7 +79,8 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
   };
 
   const { hostname } = input;
-  const node = read(KEYS.node, { hostname, node: hostname });
+  const timezone = input.timezone ?? 'UTC';
+  const node = read(KEYS.node, { hostname, node: hostname, timezone });
   if (rawValue(KEYS.node) === undefined && !isNodeName(hostname)) {
     issues.push({
       file,
@@ -89,7 +92,7 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
         '(it must not be empty or contain spaces, "*" or ">"); set node or SENSE_SIDECAR_NODE',
     });
   }
-  const context: DefaultContext = { hostname, node };
+  const context: DefaultContext = { hostname, node, timezone };
 
   const config: SidecarConfig = {
     node,
@@ -105,7 +108,12 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
       subjectPrefix: read(KEYS.natsSubjectPrefix, context),
       name: read(KEYS.natsName, context),
     },
-    rules: { paths: read(KEYS.rulesPaths, context) },
+    rules: { paths: read(KEYS.rulesPaths, context), timezone: read(KEYS.rulesTimezone, context) },
+    sessions: {
+      inactivityTimeoutMs: read(KEYS.sessionsInactivityTimeout, context),
+      expiryGraceMs: read(KEYS.sessionsExpiryGrace, context),
+    },
+    state: { maxKeys: read(KEYS.stateMaxKeys, context) },
     dataDir: read(KEYS.dataDir, context),
     log: { level: read(KEYS.logLevel, context) },
     status: { intervalMs: read(KEYS.statusInterval, context) },

@@ -13,6 +13,7 @@ import {
   isListenAddress,
   isNodeName,
   isSubjectPrefix,
+  isTimeZone,
   listOf,
   natsServer,
   oneOf,
@@ -26,6 +27,8 @@ export interface DefaultContext {
   readonly hostname: string;
   /** The node name once known (the host name while `node` itself is being read). */
   readonly node: string;
+  /** The system's IANA time zone. */
+  readonly timezone: string;
 }
 
 export interface KeySpec<T> {
@@ -143,6 +146,34 @@ export const KEYS = {
       'rule files or directories, e.g. [rules]',
     ),
     list: true,
+  }),
+  rulesTimezone: key<string>({
+    path: 'rules.timezone',
+    description: 'IANA time zone for schedules, hour and weekday facts when a rule file names none.',
+    defaultText: '<system zone>',
+    default: ({ timezone }) => timezone,
+    schema: textMatching(isTimeZone, 'an IANA time zone name (e.g. Europe/Stockholm or UTC)'),
+  }),
+  sessionsInactivityTimeout: key<number>({
+    path: 'sessions.inactivityTimeout',
+    description: "The virtual proxy's session inactivity timeout (QMC; Qlik's default 30m), for expiring lost stops.",
+    defaultText: '30m',
+    default: () => 30 * MINUTE,
+    schema: durationBetween(MINUTE, 24 * HOUR),
+  }),
+  sessionsExpiryGrace: key<number>({
+    path: 'sessions.expiryGrace',
+    description: 'Extra time after the inactivity timeout before a silent session is declared expired.',
+    defaultText: '5m',
+    default: () => 5 * MINUTE,
+    schema: durationBetween(0, 24 * HOUR),
+  }),
+  stateMaxKeys: key<number>({
+    path: 'state.maxKeys',
+    description: 'Users (and apps, hosts) live state tracks at most; the least recently active are evicted and counted.',
+    defaultText: '200000',
+    default: () => 200_000,
+    schema: integerBetween(100, 10_000_000),
   }),
   dataDir: key<string>({
     path: 'dataDir',

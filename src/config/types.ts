@@ -25,7 +25,18 @@ export interface SidecarConfig {
     /** Connection name shown by the NATS server. */
     name: string;
   };
-  rules: { paths: string[] };
+  rules: {
+    paths: string[];
+    /** IANA zone for schedules and hour/weekday facts when the rule files name none. */
+    timezone: string;
+  };
+  sessions: {
+    /** The virtual proxy's inactivity timeout. */
+    inactivityTimeoutMs: number;
+    /** Added to the timeout before a silent session is expired. */
+    expiryGraceMs: number;
+  };
+  state: { maxKeys: number };
   dataDir: string;
   log: { level: LogLevel };
   status: { intervalMs: number };

@@ -167,3 +167,13 @@ export const sourceRange: ValueSchema<string> = checked((input) => {
   }
   return { value: text };
 });
+
+/** An IANA zone name Intl knows (UTC included). */
+export function isTimeZone(text: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: text });
+    return text.trim() !== '';
+  } catch {
+    return false;
+  }
+}

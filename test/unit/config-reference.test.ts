@@ -17,6 +17,10 @@ const EXPECTED_PATHS = [
   'nats.subjectPrefix',
   'nats.name',
   'rules.paths',
+  'rules.timezone',
+  'sessions.inactivityTimeout',
+  'sessions.expiryGrace',
+  'state.maxKeys',
   'dataDir',
   'log.level',
   'status.interval',
@@ -40,7 +44,7 @@ describe('CONFIG_KEYS', () => {
   });
 
   it('shows defaults that parse to the default values', () => {
-    const context = { hostname: 'h', node: 'n' };
+    const context = { hostname: 'h', node: 'n', timezone: 'UTC' };
     for (const spec of KEY_SPECS) {
       if (spec.defaultText.includes('<')) continue; // computed from the host or node name
       const input = spec.list ? splitList(spec.defaultText.replace(/^\[|\]$/g, '')) : spec.defaultText;

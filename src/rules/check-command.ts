@@ -1,0 +1,61 @@
+/**
+ * `sense-sidecar rules check [paths...]`: loads the rule files exactly as the sidecar would and
+ * prints every issue as `file:line:column: message` (warnings marked), then one summary line.
+ * Exit 1 when there is an error (the sidecar would refuse the rules), 0 otherwise — warnings
+ * alone do not fail, so the command can gate a deployment.
+ */
+import { parseArgs } from 'node:util';
+import { inspectRules } from './load/index.js';
+import { formatRuleIssue } from './types.js';
+
+export const RULES_CHECK_USAGE = `Usage: sense-sidecar rules check [paths...]
+
+Validates rule files (YAML or JSON) and prints every problem as file:line:column: message.
+paths   rule files or directories (*.yaml, *.yml, *.json directly inside);
+        default: rules.paths from the configuration
+Exit status: 0 when the rules load (warnings allowed), 1 on errors, 2 on bad usage.`;
+
+export const EXIT_USAGE = 2;
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function writeLine(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(`${text}\n`);
+}
+
+/** `argv` are the arguments after `rules check`. */
+export async function runRulesCheckCommand(
+  argv: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  defaults: { paths: readonly string[]; timezone: string },
+): Promise<number> {
+  let parsed: { values: { help?: boolean | undefined }; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${RULES_CHECK_USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (parsed.values.help === true) {
+    writeLine(io.stdout, RULES_CHECK_USAGE);
+    return 0;
+  }
+  const paths = parsed.positionals.length > 0 ? parsed.positionals : defaults.paths;
+  const { result, ruleCount, fileCount } = await inspectRules(paths, { defaultTimezone: defaults.timezone });
+  const issues = result.ok ? result.warnings : result.issues;
+  for (const issue of issues) writeLine(io.stdout, formatRuleIssue(issue));
+  const errors = issues.filter((issue) => issue.severity === 'error').length;
+  const warnings = issues.length - errors;
+  writeLine(
+    io.stdout,
+    `${count(ruleCount, 'rule')} in ${count(fileCount, 'file')}: ${count(errors, 'error')}, ${count(warnings, 'warning')}`,
+  );
+  return errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,118 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runRulesCheckCommand } from '../../src/rules/check-command.js';
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rules-check-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(
+  argv: string[],
+  defaultPaths: string[] = [],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runRulesCheckCommand(argv, { stdout, stderr }, { paths: defaultPaths, timezone: 'UTC' });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const GOOD = [
+  'lists:',
+  "  leavers: ['ACME\\mallory']",
+  'rules:',
+  '  - id: leaver-login',
+  '    when: {all: [{fact: user, operator: inList, value: leavers}]}',
+  '  - id: many-sessions',
+  '    when: {all: [{fact: activeSessions, params: {per: user}, operator: greaterThan, value: 4}]}',
+  '',
+].join('\n');
+
+describe('sense-sidecar rules check', () => {
+  it('passes clean rules with a summary', async () => {
+    await writeFile(join(dir, 'a.yaml'), GOOD);
+    expect(await run([dir])).toEqual({
+      code: 0,
+      stdout: '2 rules in 1 file: 0 errors, 0 warnings\n',
+      stderr: '',
+    });
+  });
+
+  it('prints warnings but passes', async () => {
+    await writeFile(join(dir, 'a.yaml'), `${GOOD}    enabled: false\n`);
+    const file = join(dir, 'a.yaml');
+    expect(await run([file])).toEqual({
+      code: 0,
+      stdout:
+        `${file}:8:14: warning: rule "many-sessions" is disabled (enabled: false): it is checked but never runs\n` +
+        '2 rules in 1 file: 0 errors, 1 warning\n',
+      stderr: '',
+    });
+  });
+
+  it('prints every issue and fails on errors', async () => {
+    await writeFile(
+      join(dir, 'a.yaml'),
+      GOOD.replace('value: 4', "value: '4'").replace('leavers}', 'leaverz}'),
+    );
+    await writeFile(
+      join(dir, 'b.yaml'),
+      'rules:\n  - id: leaver-login\n    when: {not: {fact: host, operator: equal, value: a}}\n',
+    );
+    const a = join(dir, 'a.yaml');
+    const b = join(dir, 'b.yaml');
+    expect(await run([dir])).toEqual({
+      code: 1,
+      stdout: [
+        `${a}:2:3: warning: list "leavers" is not used by any rule`,
+        `${a}:5:56: no list named "leaverz"; did you mean "leavers"?`,
+        `${a}:7:92: value must be a number, got "4" (a string compares as text: "10" > "9" is false); write 4 without quotes`,
+        `${b}:2:9: rule id "leaver-login" is already used at ${a}:4:9; ids must be unique across all rule files`,
+        '3 rules in 2 files: 3 errors, 1 warning',
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+  });
+
+  it('uses the configured paths when none are given', async () => {
+    await writeFile(join(dir, 'a.yaml'), GOOD);
+    expect((await run([], [dir])).stdout).toBe('2 rules in 1 file: 0 errors, 0 warnings\n');
+  });
+
+  it('fails on a missing path', async () => {
+    const missing = join(dir, 'missing');
+    const result = await run([missing]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      `${missing}:0:0: no such file or directory (looked for ${missing}); create it, or fix rules.paths in the config (or the paths given to "sense-sidecar rules check")\n` +
+        '0 rules in 0 files: 1 error, 0 warnings\n',
+    );
+  });
+
+  it('prints usage for --help, and refuses unknown options', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: sense-sidecar rules check \[paths\.\.\.\]/);
+    const bad = await run(['--strict']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/Unknown option '--strict'[\s\S]*Usage: sense-sidecar rules check/);
+  });
+});
