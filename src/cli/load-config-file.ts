@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { formatIssue, loadConfig } from '../config/load.js';
 import type { SidecarConfig } from '../config/schema.js';
 import { type CommandIo, writeLine } from './io.js';
+import { systemTimezone } from './system-timezone.js';
 
 /** Exit code for a refused configuration (distinct from 1 = runtime failure). */
 export const EXIT_BAD_CONFIG = 2;
@@ -23,7 +24,7 @@ export async function loadConfigFile(
       return null;
     }
   }
-  const result = loadConfig({ text, fileName: path, env, hostname: hostname() });
+  const result = loadConfig({ text, fileName: path, env, hostname: hostname(), timezone: systemTimezone() });
   if (result.ok) return result.config;
   for (const issue of result.issues) writeLine(io.stderr, formatIssue(issue));
   writeLine(io.stderr, `configuration refused: ${result.issues.length} problem(s)`);

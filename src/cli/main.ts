@@ -4,6 +4,7 @@ import { runAppenderXmlCommand } from '../appender/appender-xml-command.js';
 import { runSendCommand } from '../simulate/send-command.js';
 import { runConfigCommand } from './config-command.js';
 import { type CommandIo, writeLine } from './io.js';
+import { runRulesCommand } from './rules-command.js';
 import { runRunCommand } from './run-command.js';
 
 const USAGE = `Usage: sense-sidecar <command> [options]
@@ -12,6 +13,7 @@ Commands:
   run            receive Qlik Sense user events (UDP) and publish them on NATS
   send           simulate Sense nodes: a morning scenario, or --count/--rate load
   appender-xml   print the LocalLogConfig.xml to install on a Sense node
+  rules          check rule files, or run their tests (rules check|test [paths])
   config         print the configuration reference, or check a config file
   version        print the version
 
@@ -40,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       return runAppenderXmlCommand(rest, io);
     case 'config':
       return runConfigCommand(rest, io, process.env);
+    case 'rules':
+      return runRulesCommand(rest, io, process.env);
     case 'version':
     case '--version':
       writeLine(io.stdout, readVersion());

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { Sidecar } from '../pipeline/sidecar.js';
+import { formatRuleIssue } from '../rules/types.js';
 import { type CommandIo, writeLine } from './io.js';
 import { EXIT_BAD_CONFIG, loadConfigFile } from './load-config-file.js';
 
@@ -40,7 +41,13 @@ export async function runRunCommand(
   if (config === null) return EXIT_BAD_CONFIG;
 
   const log = createLogger(config.log.level, io.stdout);
-  const sidecar = new Sidecar({ config, clock: systemClock, log, version });
+  const created = await Sidecar.create({ config, clock: systemClock, log, version });
+  if (!created.ok) {
+    for (const issue of created.issues) writeLine(io.stderr, formatRuleIssue(issue));
+    writeLine(io.stderr, `rule files refused: fix them (sense-sidecar rules check ${config.rules.paths.join(' ')})`);
+    return EXIT_BAD_CONFIG;
+  }
+  const { sidecar } = created;
   try {
     await sidecar.start();
   } catch (error) {
@@ -71,5 +78,8 @@ export async function runRunCommand(
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', () => {
+      void sidecar.reloadRules('SIGHUP');
+    });
   });
 }

@@ -1,10 +1,14 @@
 import { countDrop, countReject, type StageCounters } from '../core/counters.js';
 import type { IdGenerator } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
 import type { Reject } from '../core/reject.js';
 import type { Decoder } from '../ingest/decode.js';
-import { eventEnvelope, rejectEnvelope } from '../publish/cloudevents.js';
+import { alertEnvelope, alertMessageId } from '../publish/alert-envelope.js';
+import { eventEnvelope, expiredEnvelope, rejectEnvelope } from '../publish/cloudevents.js';
 import type { Outbox, OutboxRecord, RecordPriority } from '../publish/outbox.js';
 import type { Subjects } from '../publish/subjects.js';
+import type { AlertNotice } from '../rules/engine/evaluator.js';
+import type { Judge } from '../rules/judge.js';
 import type { Datagram } from './intake-queue.js';
 import type { RejectSummary } from './reject-summary.js';
 
@@ -16,28 +20,26 @@ export interface ProcessorDeps {
   readonly outbox: Outbox;
   readonly counters: StageCounters;
   readonly rejectSummary: RejectSummary;
+  readonly judge: Judge;
+  readonly log: Logger;
 }
 
 export interface Processor {
-  /** decode → (state → rules, later) → outbox. Synchronous: it never waits on I/O. */
-  datagram(datagram: Datagram): void;
+  /** decode → drop rules → state → alert rules → outbox. Calls must not overlap (see Judge). */
+  datagram(datagram: Datagram): Promise<void>;
   /** A datagram from a sender outside `udp.allowedSources`: counted and dead-lettered without its text. */
   foreign(datagram: Datagram): void;
+  /** Expire silent sessions and re-check firing alerts as time passes. Must not overlap `datagram`. */
+  tick(now: number): Promise<void>;
 }
 
 const utf8 = new TextEncoder();
 
 export function createProcessor(deps: ProcessorDeps): Processor {
-  const { node, decode, subjects, nextId, outbox, counters, rejectSummary } = deps;
+  const { node, decode, subjects, nextId, outbox, counters, rejectSummary, judge, log } = deps;
 
   const append = (subject: string, id: string, body: unknown, priority: RecordPriority, at: number): void => {
-    const record: OutboxRecord = {
-      id,
-      subject,
-      payload: utf8.encode(JSON.stringify(body)),
-      priority,
-      appendedAt: at,
-    };
+    const record: OutboxRecord = { id, subject, payload: utf8.encode(JSON.stringify(body)), priority, appendedAt: at };
     if (outbox.append(record) === 'dropped') countDrop(counters, `outbox-full:${priority}`);
   };
 
@@ -48,8 +50,24 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     append(subjects.reject(), id, rejectEnvelope(reject, meta, id, node), 'reject', meta.receivedAt);
   };
 
+  const alerted = (notices: readonly AlertNotice[]): void => {
+    for (const notice of notices) {
+      const { rule } = notice;
+      const fields = { rule: rule.id, severity: rule.severity, key: notice.key, host: notice.host, facts: notice.facts };
+      if (notice.status === 'firing') log.warn({ alert: fields }, `alert firing: ${notice.message}`);
+      else log.info({ alert: fields }, `alert resolved: ${notice.message}`);
+      append(
+        subjects.alert(notice.host, rule.severity, rule.id),
+        alertMessageId(notice),
+        alertEnvelope(notice, node),
+        'alert',
+        notice.at,
+      );
+    }
+  };
+
   return {
-    datagram(datagram) {
+    async datagram(datagram) {
       const result = decode(datagram.bytes);
       if (!result.ok) {
         rejected(result.reject, datagram);
@@ -57,14 +75,12 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       }
       counters.decoded++;
       const { event } = result;
+      const { meta } = datagram;
       const id = nextId();
-      append(
-        subjects.event(event.host, event.kind),
-        id,
-        eventEnvelope(event, datagram.meta, id, node),
-        'event',
-        datagram.meta.receivedAt,
-      );
+      const judgement = await judge.event(event, id, meta.receivedAt);
+      if (judgement.droppedBy !== null) return;
+      append(subjects.event(event.host, event.kind), id, eventEnvelope(event, meta, id, node), 'event', meta.receivedAt);
+      alerted(judgement.notices);
     },
     foreign(datagram) {
       const reject: Reject = {
@@ -74,6 +90,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         bytes: datagram.bytes.byteLength,
       };
       rejected(reject, datagram);
+    },
+    async tick(now) {
+      const { expired, notices } = await judge.tick(now, nextId);
+      for (const { event, id } of expired) {
+        append(subjects.event(event.host, event.kind), id, expiredEnvelope(event, id, node, now), 'event', now);
+      }
+      alerted(notices);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BoundedQueue } from '../core/bounded-queue.js';
 import type { Clock } from '../core/clock.js';
 import { countDrop, createCounters, type StageCounters } from '../core/counters.js';
@@ -9,15 +10,22 @@ import { createSourceFilter } from '../config/address-filter.js';
 import { createDecoder } from '../ingest/decode.js';
 import { readKernelUdpDrops } from '../ingest/kernel-udp-drops.js';
 import { UdpSource } from '../ingest/udp-source.js';
-import { envelope, STATUS_TYPE } from '../publish/cloudevents.js';
+import { envelope, RULES_REJECTED_TYPE, STATUS_TYPE } from '../publish/cloudevents.js';
 import { MemoryOutbox } from '../publish/memory-outbox.js';
 import { NatsPublisher } from '../publish/nats-publisher.js';
 import type { Outbox } from '../publish/outbox.js';
 import { createSubjects, type Subjects } from '../publish/subjects.js';
+import { RuleEvaluator } from '../rules/engine/evaluator.js';
+import { Judge } from '../rules/judge.js';
+import { compileRules, longestWindowMs } from '../rules/engine/compile.js';
+import { loadRules } from '../rules/load/index.js';
+import { type ReloadOutcome, RulesReloader } from '../rules/reloader.js';
+import { formatRuleIssue, type RuleIssue } from '../rules/types.js';
+import { LiveState } from '../state/live-state.js';
 import type { Datagram } from './intake-queue.js';
 import { createProcessor, type Processor } from './processor.js';
 import { RejectSummary } from './reject-summary.js';
-import { buildStatus } from './status.js';
+import { buildStatus, type RulesStatus } from './status.js';
 
 export interface SidecarDeps {
   readonly config: SidecarConfig;
@@ -26,14 +34,21 @@ export interface SidecarDeps {
   readonly version: string;
 }
 
-/** How many datagrams one turn of the event loop decodes before it yields to the socket again. */
-const DRAIN_BATCH = 1_000;
+/** Datagrams handled before the worker yields to the event loop, so the socket keeps being read. */
+const YIELD_EVERY = 64;
 const REJECT_LOG_INTERVAL_MS = 5_000;
+/** How often silent sessions are expired and firing alerts re-checked against the time. */
+const TICK_INTERVAL_MS = 5_000;
+const MIN_COUNT_HORIZON_MS = 3_600_000;
+/** Alert episodes (rule × key) remembered for throttle and resolve at most. */
+const MAX_EPISODES = 100_000;
 
 /**
- * Wiring of one sidecar: socket → intake queue → processor → outbox → NATS publisher, plus the
- * status timer. Starts downstream first and stops upstream first, so nothing is read that
- * cannot be handed on, and everything read is handed on before NATS is drained.
+ * Wiring of one sidecar: socket → intake queue → worker (decode → drop rules → state → alert
+ * rules) → outbox → NATS publisher, plus status, expiry and rule reload. Starts downstream first
+ * and stops upstream first, so nothing is read that cannot be handed on, and everything read is
+ * handed on before NATS is drained. The worker is the only caller of the rules, one datagram or
+ * tick at a time (json-rules-engine is not re-entrant).
  */
 export class Sidecar implements Lifecycle {
   readonly counters: StageCounters = createCounters();
@@ -44,15 +59,44 @@ export class Sidecar implements Lifecycle {
   private readonly processor: Processor;
   private readonly publisher: NatsPublisher;
   private readonly source: UdpSource;
+  private readonly reloader: RulesReloader;
   private readonly rejectSummary = new RejectSummary();
   private readonly startedAt: number;
-  private drainScheduled = false;
+  private rulesStatus: RulesStatus;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private tickDue = false;
+  private wakeWorker: (() => void) | undefined;
+  private worker: Promise<void> | undefined;
+  private closing = false;
 
-  constructor(private readonly deps: SidecarDeps) {
+  /** Loads the rules first: a sidecar with invalid rule files does not start. */
+  static async create(deps: SidecarDeps): Promise<{ ok: true; sidecar: Sidecar } | { ok: false; issues: readonly RuleIssue[] }> {
+    const { config } = deps;
+    const loaded = await loadRules(config.rules.paths, { defaultTimezone: config.rules.timezone });
+    if (!loaded.ok) return { ok: false, issues: loaded.issues };
+    for (const warning of loaded.warnings) deps.log.warn(formatRuleIssue(warning));
+    // Counts are kept as far back as the longest window the rules ask for at start (at least an
+    // hour); a reload that asks for more sees counts clamped to this until the next restart.
+    const state = new LiveState({
+      inactivityTimeoutMs: config.sessions.inactivityTimeoutMs,
+      graceMs: config.sessions.expiryGraceMs,
+      maxKeys: config.state.maxKeys,
+      maxWindowMs: Math.max(MIN_COUNT_HORIZON_MS, longestWindowMs(loaded.ruleSet)),
+    });
+    const compiled = compileRules(loaded.ruleSet, { defaultTimezone: config.rules.timezone, state });
+    const evaluator = new RuleEvaluator(compiled, { maxEpisodes: MAX_EPISODES });
+    return { ok: true, sidecar: new Sidecar(deps, new Judge(state, evaluator)) };
+  }
+
+  private constructor(
+    private readonly deps: SidecarDeps,
+    private readonly judge: Judge,
+  ) {
     const { config, clock, log } = deps;
     this.startedAt = clock.now();
+    const { ruleSet } = judge.evaluator.rules;
+    this.rulesStatus = { rules: ruleSet.rules.length, files: [...ruleSet.files], lastReload: null };
     this.intake = new BoundedQueue(config.intake.queueSize);
     this.outbox = new MemoryOutbox(config.outbox.maxRecords);
     this.subjects = createSubjects(config.nats.subjectPrefix, config.node);
@@ -65,6 +109,8 @@ export class Sidecar implements Lifecycle {
       outbox: this.outbox,
       counters: this.counters,
       rejectSummary: this.rejectSummary,
+      judge,
+      log: log.child({ component: 'rules' }),
     });
     this.publisher = new NatsPublisher({
       servers: config.nats.servers,
@@ -84,25 +130,52 @@ export class Sidecar implements Lifecycle {
         this.enqueue({ bytes, meta, allowed });
       },
     });
+    this.reloader = new RulesReloader({
+      paths: config.rules.paths,
+      timezone: config.rules.timezone,
+      state: judge.state,
+      evaluator: judge.evaluator,
+      log: log.child({ component: 'rules' }),
+      onReload: (outcome, reason) => {
+        this.reloaded(outcome, reason);
+      },
+    });
   }
 
   get udpPort(): number | undefined {
     return this.source.port;
   }
 
+  /** Reload the rule files now (SIGHUP). */
+  reloadRules(reason: string): Promise<ReloadOutcome> {
+    return this.reloader.reload(reason);
+  }
+
   async start(): Promise<void> {
     const { config, log } = this.deps;
     await this.publisher.start();
+    this.worker = this.work();
     await this.source.start();
+    await this.reloader.start();
     this.timers.push(
       setInterval(() => void this.publishStatus(), config.status.intervalMs),
       setInterval(() => {
         this.logRejects();
       }, REJECT_LOG_INTERVAL_MS),
+      setInterval(() => {
+        this.tickDue = true;
+        this.wakeWorker?.();
+      }, TICK_INTERVAL_MS),
     );
     for (const timer of this.timers) timer.unref();
     log.info(
-      { node: config.node, udpPort: this.source.port, subjectPrefix: config.nats.subjectPrefix },
+      {
+        node: config.node,
+        udpPort: this.source.port,
+        subjectPrefix: config.nats.subjectPrefix,
+        rules: this.rulesStatus.rules,
+        ruleFiles: this.rulesStatus.files,
+      },
       'sense-sidecar ready',
     );
   }
@@ -113,17 +186,16 @@ export class Sidecar implements Lifecycle {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    await this.reloader.stop(deadline);
     await this.source.stop(deadline);
-    this.drainIntake(Number.POSITIVE_INFINITY);
+    this.closing = true;
+    this.wakeWorker?.();
+    await this.worker;
     this.logRejects();
     await this.publishStatus();
     await this.publisher.stop(deadline);
     this.deps.log.info(
-      {
-        received: this.counters.received,
-        published: this.counters.published,
-        unpublished: this.outbox.depth,
-      },
+      { received: this.counters.received, published: this.counters.published, unpublished: this.outbox.depth },
       'sense-sidecar stopped',
     );
   }
@@ -136,26 +208,44 @@ export class Sidecar implements Lifecycle {
       countDrop(this.counters, 'intake-queue-full');
       return;
     }
-    this.scheduleDrain();
+    this.wakeWorker?.();
   }
 
-  private scheduleDrain(): void {
-    if (this.drainScheduled) return;
-    this.drainScheduled = true;
-    setImmediate(() => {
-      this.drainScheduled = false;
-      this.drainIntake(DRAIN_BATCH);
-    });
-  }
-
-  private drainIntake(max: number): void {
-    for (let i = 0; i < max; i++) {
+  /** The single consumer of the intake queue and the only caller of the rules. */
+  private async work(): Promise<void> {
+    let handled = 0;
+    for (;;) {
+      if (this.tickDue) {
+        this.tickDue = false;
+        await this.processor.tick(this.deps.clock.now());
+      }
       const datagram = this.intake.shift();
-      if (datagram === undefined) return;
-      if (datagram.allowed) this.processor.datagram(datagram);
+      if (datagram === undefined) {
+        if (this.closing) return;
+        await new Promise<void>((resolve) => {
+          this.wakeWorker = resolve;
+        });
+        this.wakeWorker = undefined;
+        continue;
+      }
+      if (datagram.allowed) await this.processor.datagram(datagram);
       else this.processor.foreign(datagram);
+      if (++handled % YIELD_EVERY === 0) await nextTurn();
     }
-    if (this.intake.length > 0) this.scheduleDrain();
+  }
+
+  private reloaded(outcome: ReloadOutcome, reason: string): void {
+    const { clock, config } = this.deps;
+    const at = new Date(clock.now()).toISOString();
+    if (outcome.ok) {
+      this.rulesStatus = { rules: outcome.rules, files: [...outcome.files], lastReload: { at, ok: true, errors: [] } };
+      return;
+    }
+    const errors = outcome.issues.map(formatRuleIssue);
+    this.rulesStatus = { ...this.rulesStatus, lastReload: { at, ok: false, errors } };
+    const id = this.nextId();
+    const body = envelope(RULES_REJECTED_TYPE, { node: config.node, reason, errors }, id, config.node, clock.now());
+    this.appendStatusRecord(id, body);
   }
 
   private logRejects(): void {
@@ -168,6 +258,7 @@ export class Sidecar implements Lifecycle {
     const port = this.source.port;
     if (port !== undefined) this.counters.udpReceiveErrors = await readKernelUdpDrops(port);
     const now = clock.now();
+    const { evaluator, state } = this.judge;
     const data = buildStatus({
       node: config.node,
       version,
@@ -177,20 +268,18 @@ export class Sidecar implements Lifecycle {
       intakeDepth: this.intake.length,
       outboxDepth: this.outbox.depth,
       nats: this.publisher.state,
+      state: state.stats(),
+      rules: this.rulesStatus,
+      ruleCounters: evaluator.counters,
     });
     const id = this.nextId();
-    const payload = new TextEncoder().encode(
-      JSON.stringify(envelope(STATUS_TYPE, data, id, config.node, now)),
-    );
-    if (
-      this.outbox.append({
-        id,
-        subject: this.subjects.status(),
-        payload,
-        priority: 'status',
-        appendedAt: now,
-      }) === 'dropped'
-    ) {
+    this.appendStatusRecord(id, envelope(STATUS_TYPE, data, id, config.node, now));
+  }
+
+  private appendStatusRecord(id: string, body: unknown): void {
+    const now = this.deps.clock.now();
+    const payload = new TextEncoder().encode(JSON.stringify(body));
+    if (this.outbox.append({ id, subject: this.subjects.status(), payload, priority: 'status', appendedAt: now }) === 'dropped') {
       countDrop(this.counters, 'outbox-full:status');
     }
   }

@@ -1,6 +1,17 @@
 import type { StageCounters } from '../core/counters.js';
 import { totalRejected } from '../core/counters.js';
 import type { NatsState } from '../publish/nats-publisher.js';
+import type { RuleCounters } from '../rules/engine/evaluator.js';
+import type { LiveStateStats } from '../state/live-state.js';
+
+export interface RulesStatus {
+  readonly rules: number;
+  readonly files: readonly string[];
+  readonly lastReload: { readonly at: string; readonly ok: boolean; readonly errors: readonly string[] } | null;
+}
+
+/** Per rule id: evaluations, matches, drops, alerts fired and resolved, notices held back by throttle. */
+export type RuleCounts = Record<string, { evaluations: number; matches: number; dropped: number; fired: number; resolved: number; throttled: number }>;
 
 /** `data` of a `sense.status` message on `<prefix>.status.<node>`: the counters since start. */
 export interface StatusData {
@@ -20,6 +31,8 @@ export interface StatusData {
   readonly intakeDepth: number;
   readonly outboxDepth: number;
   readonly nats: NatsState;
+  readonly state: LiveStateStats;
+  readonly rules: RulesStatus & { readonly counts: RuleCounts };
 }
 
 export interface StatusInputs {
@@ -31,6 +44,25 @@ export interface StatusInputs {
   readonly intakeDepth: number;
   readonly outboxDepth: number;
   readonly nats: NatsState;
+  readonly state: LiveStateStats;
+  readonly rules: RulesStatus;
+  readonly ruleCounters: RuleCounters;
+}
+
+export function ruleCounts(counters: RuleCounters): RuleCounts {
+  const out: RuleCounts = {};
+  const ids = new Set([...counters.evaluations.keys(), ...counters.dropped.keys()]);
+  for (const id of ids) {
+    out[id] = {
+      evaluations: counters.evaluations.get(id) ?? 0,
+      matches: counters.matches.get(id) ?? 0,
+      dropped: counters.dropped.get(id) ?? 0,
+      fired: counters.fired.get(id) ?? 0,
+      resolved: counters.resolved.get(id) ?? 0,
+      throttled: counters.throttled.get(id) ?? 0,
+    };
+  }
+  return out;
 }
 
 export function buildStatus(input: StatusInputs): StatusData {
@@ -51,5 +83,7 @@ export function buildStatus(input: StatusInputs): StatusData {
     intakeDepth: input.intakeDepth,
     outboxDepth: input.outboxDepth,
     nats: input.nats,
+    state: input.state,
+    rules: { ...input.rules, counts: ruleCounts(input.ruleCounters) },
   };
 }

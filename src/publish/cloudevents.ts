@@ -1,4 +1,4 @@
-import type { ReceiveMeta, UserEvent } from '../core/events.js';
+import type { ReceiveMeta, SessionExpired, UserEvent } from '../core/events.js';
 import type { Reject } from '../core/reject.js';
 
 /**
@@ -18,6 +18,8 @@ export interface CloudEvent<T> {
 export const EVENT_TYPE_PREFIX = 'sense.';
 export const REJECT_TYPE = 'sense.reject';
 export const STATUS_TYPE = 'sense.status';
+/** On the status subject: a rule reload that was refused, with every error. */
+export const RULES_REJECTED_TYPE = 'sense.rules.rejected';
 
 export function sourceOf(node: string): string {
   return `sense-sidecar/${node}`;
@@ -35,6 +37,36 @@ export function eventData(event: UserEvent): UserEvent {
     userAgent: event.userAgent,
     message: event.message,
   };
+}
+
+/** `data` of a `sense.session.expired` message: the event's fields plus what was closed. */
+export interface ExpiredData {
+  readonly kind: 'session.expired';
+  readonly host: string;
+  readonly user: { readonly directory: string; readonly id: string };
+  readonly origin: string;
+  readonly context: string;
+  readonly appId: null | string;
+  readonly userAgent: null;
+  readonly message: string;
+  readonly sessions: number;
+  readonly lastActivityAt: string;
+}
+
+export function expiredEnvelope(event: SessionExpired, id: string, node: string, time: number): CloudEvent<ExpiredData> {
+  const data: ExpiredData = {
+    kind: event.kind,
+    host: event.host,
+    user: { directory: event.user.directory, id: event.user.id },
+    origin: event.origin,
+    context: event.context,
+    appId: event.appId,
+    userAgent: null,
+    message: event.message,
+    sessions: event.sessions,
+    lastActivityAt: new Date(event.lastActivityAt).toISOString(),
+  };
+  return envelope(EVENT_TYPE_PREFIX + event.kind, data, id, node, time);
 }
 
 export function eventEnvelope(

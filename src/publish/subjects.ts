@@ -1,8 +1,9 @@
-import type { EventKind } from '../core/events.js';
+import type { SidecarEventKind } from '../core/events.js';
 
 /**
  * The subject layout is a contract with subscribers (see README "Subjects and payloads"):
- *   <prefix>.events.<host>.<kind>      kind = session.start | session.stop | connection.open | connection.close
+ *   <prefix>.events.<host>.<kind>      kind = session.start | session.stop | connection.open | connection.close | session.expired
+ *   <prefix>.alerts.<host>.<severity>.<ruleId>
  *   <prefix>.rejects.<node>
  *   <prefix>.status.<node>
  * `<host>` and `<node>` are one token each; the real names stay in the payload.
@@ -15,7 +16,8 @@ export function subjectToken(name: string): string {
 }
 
 export interface Subjects {
-  event(host: string, kind: EventKind): string;
+  event(host: string, kind: SidecarEventKind): string;
+  alert(host: string, severity: string, ruleId: string): string;
   reject(): string;
   status(): string;
 }
@@ -26,6 +28,7 @@ export function createSubjects(prefix: string, node: string): Subjects {
   const status = `${prefix}.status.${nodeToken}`;
   return {
     event: (host, kind) => `${prefix}.events.${subjectToken(host)}.${kind}`,
+    alert: (host, severity, ruleId) => `${prefix}.alerts.${subjectToken(host)}.${severity}.${subjectToken(ruleId)}`,
     reject: () => rejects,
     status: () => status,
   };

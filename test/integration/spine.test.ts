@@ -26,6 +26,8 @@ function config(udpPort: number, natsUrl: string, allowedSources: string[] = [])
     '  interval: 1s',
     'log:',
     '  level: info',
+    'rules:',
+    '  paths: []',
   ].join('\n');
 }
 

@@ -1,0 +1,70 @@
+import type { Engine } from 'json-rules-engine';
+import { parseDuration } from '../../core/duration.js';
+import type { SidecarEventKind } from '../../core/events.js';
+import { inSchedule, type ZoneClock } from '../schedule.js';
+import type { Schedule } from '../types.js';
+import type { EvaluationContext } from './context.js';
+
+type Params = Record<string, unknown>;
+
+/**
+ * Registers the state facts on an engine. The loader has validated every params object, so
+ * these only read; an unexpected shape yields undefined, which the engine treats as "no match".
+ */
+export function bindStateFacts(
+  engine: Engine,
+  context: () => EvaluationContext,
+  schedules: ReadonlyMap<string, Schedule>,
+  zones: ZoneClock,
+  defaultTimezone: string,
+): void {
+  const windows = new Map<string, number>();
+  const windowMs = (text: unknown): number => {
+    const key = String(text);
+    let ms = windows.get(key);
+    if (ms === undefined) {
+      ms = parseDuration(key) ?? 0;
+      windows.set(key, ms);
+    }
+    return ms;
+  };
+  const kindOf = (params: Params): SidecarEventKind | undefined =>
+    typeof params['kind'] === 'string' ? (params['kind'] as SidecarEventKind) : undefined;
+  const zoneOf = (params: Params): string =>
+    typeof params['timezone'] === 'string' ? params['timezone'] : defaultTimezone;
+
+  engine.addFact('activeSessions', (params: Params) => {
+    const { state, event } = context();
+    return state.activeSessions(params['per'] === 'host' ? 'host' : 'user', event);
+  });
+  engine.addFact('activeConnections', (params: Params) => {
+    const { state, event } = context();
+    const per = params['per'] === 'app' || params['per'] === 'host' ? params['per'] : 'user';
+    return state.activeConnections(per, event);
+  });
+  engine.addFact('eventCount', (params: Params) => {
+    const { state, event, now } = context();
+    const per = params['per'];
+    const kind = kindOf(params);
+    return state.eventCount(
+      {
+        ...(kind === undefined ? {} : { kind }),
+        ...(per === 'user' || per === 'host' || per === 'app' ? { per } : {}),
+        windowMs: windowMs(params['window']),
+      },
+      event,
+      now,
+    );
+  });
+  engine.addFact('distinctUsers', (params: Params) => {
+    const { state, now } = context();
+    const kind = kindOf(params);
+    return state.distinctUsers({ ...(kind === undefined ? {} : { kind }), windowMs: windowMs(params['window']) }, now);
+  });
+  engine.addFact('inSchedule', (params: Params) => {
+    const schedule = schedules.get(String(params['name']));
+    return schedule === undefined ? false : inSchedule(schedule, context().now, zones);
+  });
+  engine.addFact('hour', (params: Params) => zones.localTime(zoneOf(params), context().now).hour);
+  engine.addFact('weekday', (params: Params) => zones.localTime(zoneOf(params), context().now).weekday);
+}

@@ -1,0 +1,138 @@
+import { Engine, type TopLevelCondition } from 'json-rules-engine';
+import { parseDuration } from '../../core/duration.js';
+import type { SidecarEvent, SidecarEventKind } from '../../core/events.js';
+import { ZoneClock } from '../schedule.js';
+import { compileRuleMessages } from '../load/index.js';
+import type { CompiledTemplate } from '../template.js';
+import { RULE_EVENT_KINDS, type ConditionTree, type Rule, type RuleSet } from '../types.js';
+import { bindStateFacts } from './bind-facts.js';
+import type { EvaluationContext } from './context.js';
+import { createOperators } from './operators.js';
+
+/** An engine with the rules it holds, and the context its facts read. */
+export interface EngineSlot {
+  readonly engine: Engine;
+  readonly rules: ReadonlyMap<string, Rule>;
+  readonly context: EvaluationContext;
+}
+
+export interface CompiledRules {
+  readonly ruleSet: RuleSet;
+  readonly byId: ReadonlyMap<string, Rule>;
+  /** Per kind: drop rules (run first, before state sees the event) and alert rules. */
+  readonly drop: ReadonlyMap<SidecarEventKind, EngineSlot>;
+  /** Alert rules whose `on` has the kind, plus resolve rules (they must see every kind to resolve). */
+  readonly alert: ReadonlyMap<SidecarEventKind, EngineSlot>;
+  /** One engine per resolve rule, for re-evaluating firing alerts as time passes. */
+  readonly single: ReadonlyMap<string, EngineSlot>;
+  readonly templates: ReadonlyMap<string, CompiledTemplate>;
+  /** Fingerprint per rule id: equal fingerprints mean an unchanged rule across a reload. */
+  readonly fingerprints: ReadonlyMap<string, string>;
+}
+
+export interface CompileOptions {
+  readonly defaultTimezone: string;
+  readonly state: EvaluationContext['state'];
+}
+
+/**
+ * Builds the engines. Only rules that can match a kind go into that kind's engine, and a kind
+ * without rules has no engine at all, so the common event costs nothing beyond a map lookup.
+ */
+export function compileRules(ruleSet: RuleSet, options: CompileOptions): CompiledRules {
+  const zones = new ZoneClock();
+  const enabled = ruleSet.rules.filter((rule) => rule.enabled);
+  const makeSlot = (rules: readonly Rule[]): EngineSlot | undefined => {
+    if (rules.length === 0) return undefined;
+    const context: EvaluationContext = { event: NO_EVENT, now: 0, state: options.state };
+    const engine = new Engine([], { allowUndefinedFacts: true, replaceFactsInEventParams: false });
+    for (const operator of createOperators(ruleSet.lists)) engine.addOperator(operator);
+    bindStateFacts(engine, () => context, ruleSet.schedules, zones, options.defaultTimezone);
+    const byId = new Map<string, Rule>();
+    for (const rule of rules) {
+      byId.set(rule.id, rule);
+      engine.addRule({
+        name: rule.id,
+        conditions: withTimezone(rule.when, rule.timezone) as unknown as TopLevelCondition,
+        event: { type: rule.id },
+      });
+    }
+    return { engine, rules: byId, context };
+  };
+
+  const drop = new Map<SidecarEventKind, EngineSlot>();
+  const alert = new Map<SidecarEventKind, EngineSlot>();
+  for (const kind of RULE_EVENT_KINDS) {
+    const dropSlot = makeSlot(enabled.filter((r) => r.action === 'drop' && r.on.includes(kind)));
+    if (dropSlot !== undefined) drop.set(kind, dropSlot);
+    const alertSlot = makeSlot(enabled.filter((r) => r.action === 'alert' && (r.on.includes(kind) || r.resolve)));
+    if (alertSlot !== undefined) alert.set(kind, alertSlot);
+  }
+  const single = new Map<string, EngineSlot>();
+  for (const rule of enabled) {
+    if (rule.action !== 'alert' || !rule.resolve) continue;
+    const slot = makeSlot([rule]);
+    if (slot !== undefined) single.set(rule.id, slot);
+  }
+  const fingerprints = new Map<string, string>();
+  for (const rule of ruleSet.rules) fingerprints.set(rule.id, JSON.stringify({ ...rule, origin: undefined }));
+  return { ruleSet, byId: new Map(ruleSet.rules.map((rule) => [rule.id, rule])), drop, alert, single, templates: compileRuleMessages(ruleSet), fingerprints };
+}
+
+/** What an engine's context holds before its first evaluation; never evaluated. */
+const NO_EVENT: SidecarEvent = Object.freeze({
+  kind: 'session.start',
+  host: '',
+  user: { directory: '', id: '' },
+  origin: '',
+  context: '',
+  appId: null,
+  userAgent: null,
+  message: '',
+});
+
+/**
+ * `hour` and `weekday` are read in the rule's own timezone: the engine's facts are shared by
+ * all rules of a kind, so the zone travels as a param of each such condition.
+ */
+function withTimezone(tree: ConditionTree, timezone: string | null): ConditionTree {
+  if (timezone === null) return tree;
+  const visit = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(visit);
+    if (node === null || typeof node !== 'object') return node;
+    const record = node as Record<string, unknown>;
+    if (record['fact'] === 'hour' || record['fact'] === 'weekday') {
+      const params = (record['params'] ?? {}) as Record<string, unknown>;
+      return { ...record, params: { timezone, ...params } };
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(record)) out[key] = key === 'value' ? value : visit(value);
+    return out;
+  };
+  return visit(tree) as ConditionTree;
+}
+
+/**
+ * The longest `window` any eventCount/distinctUsers condition asks for: live state keeps
+ * counts this far back and no further (memory per active key grows with it).
+ */
+export function longestWindowMs(ruleSet: RuleSet): number {
+  let longest = 0;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    const params = record['params'];
+    if (typeof record['fact'] === 'string' && params !== null && typeof params === 'object') {
+      const window = (params as Record<string, unknown>)['window'];
+      const ms = typeof window === 'string' ? parseDuration(window) : null;
+      if (ms !== null) longest = Math.max(longest, ms);
+    }
+    for (const [key, value] of Object.entries(record)) if (key !== 'value' && key !== 'params') visit(value);
+  };
+  for (const rule of ruleSet.rules) visit(rule.when);
+  return longest;
+}

@@ -1,0 +1,201 @@
+import type { SidecarEvent } from '../../core/events.js';
+import { qualifiedUser } from '../../core/events.js';
+import type { Rule, RuleKey } from '../types.js';
+import { AlertTracker } from './alert-tracker.js';
+import type { CompiledRules, EngineSlot } from './compile.js';
+import { eventFacts } from './context.js';
+import { type ConditionTrace, factValues, traceOf } from './trace.js';
+
+export interface AlertNotice {
+  readonly status: 'firing' | 'resolved';
+  /** Same for every notice of one episode (rule, key, episode start). */
+  readonly alertId: string;
+  /** 1 for the first firing notice of an episode; repeats after the throttle count up. */
+  readonly notification: number;
+  readonly rule: Rule;
+  readonly key: string;
+  readonly host: string;
+  readonly firingSince: number;
+  readonly at: number;
+  readonly message: string;
+  readonly facts: Readonly<Record<string, unknown>>;
+  readonly conditions: readonly ConditionTrace[];
+  readonly eventIds: readonly string[];
+}
+
+/** Per rule id; read by status and metrics. */
+export interface RuleCounters {
+  evaluations: Map<string, number>;
+  matches: Map<string, number>;
+  dropped: Map<string, number>;
+  fired: Map<string, number>;
+  resolved: Map<string, number>;
+  throttled: Map<string, number>;
+}
+
+export function keyOf(key: RuleKey, event: SidecarEvent): string {
+  switch (key) {
+    case 'user':
+      return qualifiedUser(event.user);
+    case 'host':
+      return event.host;
+    case 'app':
+      return event.appId ?? '-';
+    case 'none':
+      return '*';
+  }
+}
+
+function bump(map: Map<string, number>, id: string): void {
+  map.set(id, (map.get(id) ?? 0) + 1);
+}
+
+/**
+ * Runs the compiled rules for one event at a time. Callers must not overlap calls: a
+ * json-rules-engine Engine is not re-entrant (overlapping runs silently skip rules), so the
+ * pipeline awaits each evaluation before the next.
+ */
+export class RuleEvaluator {
+  readonly counters: RuleCounters = {
+    evaluations: new Map(),
+    matches: new Map(),
+    dropped: new Map(),
+    fired: new Map(),
+    resolved: new Map(),
+    throttled: new Map(),
+  };
+  private readonly tracker: AlertTracker;
+
+  constructor(
+    private compiled: CompiledRules,
+    options: { readonly maxEpisodes: number },
+  ) {
+    this.tracker = new AlertTracker(options.maxEpisodes);
+  }
+
+  get rules(): CompiledRules {
+    return this.compiled;
+  }
+
+  get episodesEvicted(): number {
+    return this.tracker.evicted;
+  }
+
+  /** Swaps in a new rule set; throttle and resolve memory survive for rules that did not change. */
+  replace(next: CompiledRules): void {
+    const before = this.compiled.fingerprints;
+    this.tracker.retain((id) => before.get(id) !== undefined && before.get(id) === next.fingerprints.get(id));
+    this.compiled = next;
+  }
+
+  /** The id of the first drop rule (in rule order) that matches, or null. Runs before state sees the event. */
+  async drop(event: SidecarEvent, now: number): Promise<string | null> {
+    const slot = this.compiled.drop.get(event.kind);
+    if (slot === undefined) return null;
+    const { results } = await this.run(slot, event, now);
+    if (results.length === 0) return null;
+    const matched = new Set(results.map((r) => r.name));
+    for (const rule of slot.rules.values()) {
+      if (matched.has(rule.id)) {
+        bump(this.counters.dropped, rule.id);
+        return rule.id;
+      }
+    }
+    return null;
+  }
+
+  /** Alert rules for an event that state has already applied. */
+  async alerts(event: SidecarEvent, eventId: string | null, now: number): Promise<AlertNotice[]> {
+    const slot = this.compiled.alert.get(event.kind);
+    if (slot === undefined) return [];
+    return this.decide(slot, event, eventId, now, true);
+  }
+
+  /**
+   * Re-evaluates firing alerts of resolve rules against the current time, so that a condition
+   * that stops holding only because time passed (a window emptied, a schedule ended) resolves.
+   */
+  async recheck(now: number): Promise<AlertNotice[]> {
+    const { single } = this.compiled;
+    const out: AlertNotice[] = [];
+    for (const { ruleId, event } of this.tracker.firing((id) => single.has(id))) {
+      const slot = single.get(ruleId);
+      if (slot !== undefined) out.push(...(await this.decide(slot, event, null, now, false)));
+    }
+    this.tracker.prune((id) => {
+      const rule = this.compiled.byId.get(id);
+      return rule !== undefined && !rule.resolve ? rule.throttleMs : undefined;
+    }, now);
+    return out;
+  }
+
+  private async decide(
+    slot: EngineSlot,
+    event: SidecarEvent,
+    eventId: string | null,
+    now: number,
+    mayFire: boolean,
+  ): Promise<AlertNotice[]> {
+    const { results, failureResults } = await this.run(slot, event, now);
+    const notices: AlertNotice[] = [];
+    for (const result of results) {
+      const rule = slot.rules.get(result.name);
+      if (rule === undefined) continue;
+      bump(this.counters.matches, rule.id);
+      if (!mayFire || !rule.on.includes(event.kind)) continue;
+      const key = keyOf(rule.key, event);
+      const outcome = this.tracker.match(rule, key, eventId, event, now);
+      if (!outcome.notify) {
+        if (outcome.reason === 'throttled') bump(this.counters.throttled, rule.id);
+        continue;
+      }
+      bump(this.counters.fired, rule.id);
+      const conditions = traceOf(result);
+      notices.push(
+        this.notice('firing', rule, key, event, now, conditions, {
+          alertId: outcome.alertId,
+          notification: outcome.notification,
+          firingSince: outcome.firingSince,
+          eventIds: outcome.eventIds,
+        }),
+      );
+    }
+    for (const result of failureResults) {
+      const rule = slot.rules.get(result.name);
+      if (rule === undefined || !rule.resolve) continue;
+      const key = keyOf(rule.key, event);
+      const outcome = this.tracker.noMatch(rule, key);
+      if (outcome === null) continue;
+      bump(this.counters.resolved, rule.id);
+      notices.push(
+        this.notice('resolved', rule, key, event, now, traceOf(result), { ...outcome, notification: 0 }),
+      );
+    }
+    return notices;
+  }
+
+  private async run(slot: EngineSlot, event: SidecarEvent, now: number) {
+    slot.context.event = event;
+    slot.context.now = now;
+    for (const id of slot.rules.keys()) bump(this.counters.evaluations, id);
+    return slot.engine.run(eventFacts(event));
+  }
+
+  private notice(
+    status: AlertNotice['status'],
+    rule: Rule,
+    key: string,
+    event: SidecarEvent,
+    now: number,
+    conditions: readonly ConditionTrace[],
+    episode: { alertId: string; notification: number; firingSince: number; eventIds: readonly string[] },
+  ): AlertNotice {
+    const facts = factValues(conditions);
+    const template = this.compiled.templates.get(rule.id);
+    const message =
+      template === undefined
+        ? rule.id
+        : template.render({ ...eventFacts(event), rule: rule.id, key, severity: rule.severity, facts });
+    return { status, rule, key, host: event.host, at: now, message, facts, conditions, ...episode };
+  }
+}
