@@ -91,6 +91,10 @@ export class AlertTracker {
     return { notify: false, reason: rule.throttleMs > 0 ? 'throttled' : 'already-firing' };
   }
 
+  isFiring(ruleId: string, key: string): boolean {
+    return this.episodes.has(slotOf(ruleId, key));
+  }
+
   /** The condition no longer holds for the key: a firing resolve rule resolves. */
   noMatch(rule: Rule, key: string): ResolveOutcome | null {
     if (!rule.resolve) return null;

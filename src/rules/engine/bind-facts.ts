@@ -1,4 +1,5 @@
 import type { Engine } from 'json-rules-engine';
+import { EVENT_FIELD_FACTS } from './context.js';
 import { parseDuration } from '../../core/duration.js';
 import type { SidecarEventKind } from '../../core/events.js';
 import { inSchedule, type ZoneClock } from '../schedule.js';
@@ -32,17 +33,26 @@ export function bindStateFacts(
     typeof params['kind'] === 'string' ? (params['kind'] as SidecarEventKind) : undefined;
   const zoneOf = (params: Params): string =>
     typeof params['timezone'] === 'string' ? params['timezone'] : defaultTimezone;
+  // No fact result caching: json-rules-engine would hash the params of every call to build a
+  // cache key, which costs more than these O(1) reads of live state.
+  const fact = (name: string, compute: (params: Params) => unknown): void => {
+    engine.addFact(name, compute, { cache: false });
+  };
 
-  engine.addFact('activeSessions', (params: Params) => {
+  // The event's own fields are engine facts too, read from the context, so that a run needs no
+  // runtime facts (each of which json-rules-engine would wrap in a new Fact object).
+  for (const name of EVENT_FIELD_FACTS) fact(name, () => context().fields[name]);
+
+  fact('activeSessions', (params: Params) => {
     const { state, event } = context();
     return state.activeSessions(params['per'] === 'host' ? 'host' : 'user', event);
   });
-  engine.addFact('activeConnections', (params: Params) => {
+  fact('activeConnections', (params: Params) => {
     const { state, event } = context();
     const per = params['per'] === 'app' || params['per'] === 'host' ? params['per'] : 'user';
     return state.activeConnections(per, event);
   });
-  engine.addFact('eventCount', (params: Params) => {
+  fact('eventCount', (params: Params) => {
     const { state, event, now } = context();
     const per = params['per'];
     const kind = kindOf(params);
@@ -56,15 +66,15 @@ export function bindStateFacts(
       now,
     );
   });
-  engine.addFact('distinctUsers', (params: Params) => {
+  fact('distinctUsers', (params: Params) => {
     const { state, now } = context();
     const kind = kindOf(params);
     return state.distinctUsers({ ...(kind === undefined ? {} : { kind }), windowMs: windowMs(params['window']) }, now);
   });
-  engine.addFact('inSchedule', (params: Params) => {
+  fact('inSchedule', (params: Params) => {
     const schedule = schedules.get(String(params['name']));
     return schedule === undefined ? false : inSchedule(schedule, context().now, zones);
   });
-  engine.addFact('hour', (params: Params) => zones.localTime(zoneOf(params), context().now).hour);
-  engine.addFact('weekday', (params: Params) => zones.localTime(zoneOf(params), context().now).weekday);
+  fact('hour', (params: Params) => zones.localTime(zoneOf(params), context().now).hour);
+  fact('weekday', (params: Params) => zones.localTime(zoneOf(params), context().now).weekday);
 }

@@ -6,7 +6,7 @@ import { compileRuleMessages } from '../load/index.js';
 import type { CompiledTemplate } from '../template.js';
 import { RULE_EVENT_KINDS, type ConditionTree, type Rule, type RuleSet } from '../types.js';
 import { bindStateFacts } from './bind-facts.js';
-import type { EvaluationContext } from './context.js';
+import { type EvaluationContext, eventFacts } from './context.js';
 import { createOperators } from './operators.js';
 
 /** An engine with the rules it holds, and the context its facts read. */
@@ -21,9 +21,14 @@ export interface CompiledRules {
   readonly byId: ReadonlyMap<string, Rule>;
   /** Per kind: drop rules (run first, before state sees the event) and alert rules. */
   readonly drop: ReadonlyMap<SidecarEventKind, EngineSlot>;
-  /** Alert rules whose `on` has the kind, plus resolve rules (they must see every kind to resolve). */
+  /** Alert rules whose `on` has the kind. */
   readonly alert: ReadonlyMap<SidecarEventKind, EngineSlot>;
-  /** One engine per resolve rule, for re-evaluating firing alerts as time passes. */
+  /**
+   * Per kind, the resolve rules whose `on` lacks it: an event of that kind can still end their
+   * condition (a stop lowers a count), so they are re-checked, but only for a key that is firing.
+   */
+  readonly resolveOnly: ReadonlyMap<SidecarEventKind, readonly Rule[]>;
+  /** One engine per resolve rule: for the re-checks above and as time passes. */
   readonly single: ReadonlyMap<string, EngineSlot>;
   readonly templates: ReadonlyMap<string, CompiledTemplate>;
   /** Fingerprint per rule id: equal fingerprints mean an unchanged rule across a reload. */
@@ -44,7 +49,7 @@ export function compileRules(ruleSet: RuleSet, options: CompileOptions): Compile
   const enabled = ruleSet.rules.filter((rule) => rule.enabled);
   const makeSlot = (rules: readonly Rule[]): EngineSlot | undefined => {
     if (rules.length === 0) return undefined;
-    const context: EvaluationContext = { event: NO_EVENT, now: 0, state: options.state };
+    const context: EvaluationContext = { event: NO_EVENT, fields: eventFacts(NO_EVENT), now: 0, state: options.state };
     const engine = new Engine([], { allowUndefinedFacts: true, replaceFactsInEventParams: false });
     for (const operator of createOperators(ruleSet.lists)) engine.addOperator(operator);
     bindStateFacts(engine, () => context, ruleSet.schedules, zones, options.defaultTimezone);
@@ -62,11 +67,14 @@ export function compileRules(ruleSet: RuleSet, options: CompileOptions): Compile
 
   const drop = new Map<SidecarEventKind, EngineSlot>();
   const alert = new Map<SidecarEventKind, EngineSlot>();
+  const resolveOnly = new Map<SidecarEventKind, Rule[]>();
   for (const kind of RULE_EVENT_KINDS) {
     const dropSlot = makeSlot(enabled.filter((r) => r.action === 'drop' && r.on.includes(kind)));
     if (dropSlot !== undefined) drop.set(kind, dropSlot);
-    const alertSlot = makeSlot(enabled.filter((r) => r.action === 'alert' && (r.on.includes(kind) || r.resolve)));
+    const alertSlot = makeSlot(enabled.filter((r) => r.action === 'alert' && r.on.includes(kind)));
     if (alertSlot !== undefined) alert.set(kind, alertSlot);
+    const others = enabled.filter((r) => r.action === 'alert' && r.resolve && !r.on.includes(kind));
+    if (others.length > 0) resolveOnly.set(kind, others);
   }
   const single = new Map<string, EngineSlot>();
   for (const rule of enabled) {
@@ -76,7 +84,7 @@ export function compileRules(ruleSet: RuleSet, options: CompileOptions): Compile
   }
   const fingerprints = new Map<string, string>();
   for (const rule of ruleSet.rules) fingerprints.set(rule.id, JSON.stringify({ ...rule, origin: undefined }));
-  return { ruleSet, byId: new Map(ruleSet.rules.map((rule) => [rule.id, rule])), drop, alert, single, templates: compileRuleMessages(ruleSet), fingerprints };
+  return { ruleSet, byId: new Map(ruleSet.rules.map((rule) => [rule.id, rule])), drop, alert, resolveOnly, single, templates: compileRuleMessages(ruleSet), fingerprints };
 }
 
 /** What an engine's context holds before its first evaluation; never evaluated. */

@@ -8,12 +8,28 @@ import type { StateFacts } from '../facts.js';
  */
 export interface EvaluationContext {
   event: SidecarEvent;
+  /** `eventFacts(event)`, computed once per evaluation. */
+  fields: Readonly<Record<EventFieldFact, string | null>>;
   now: number;
   state: StateFacts;
 }
 
+export const EVENT_FIELD_FACTS = [
+  'kind',
+  'host',
+  'user',
+  'userDirectory',
+  'userId',
+  'origin',
+  'context',
+  'appId',
+  'browser',
+  'os',
+] as const;
+export type EventFieldFact = (typeof EVENT_FIELD_FACTS)[number];
+
 /** The event's own fields as flat facts (JSONPath `path` costs 2.6x, so none are nested). */
-export function eventFacts(event: SidecarEvent): Record<string, string | null> {
+export function eventFacts(event: SidecarEvent): Record<EventFieldFact, string | null> {
   return {
     kind: event.kind,
     host: event.host,

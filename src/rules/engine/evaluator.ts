@@ -107,8 +107,13 @@ export class RuleEvaluator {
   /** Alert rules for an event that state has already applied. */
   async alerts(event: SidecarEvent, eventId: string | null, now: number): Promise<AlertNotice[]> {
     const slot = this.compiled.alert.get(event.kind);
-    if (slot === undefined) return [];
-    return this.decide(slot, event, eventId, now, true);
+    const notices = slot === undefined ? [] : await this.decide(slot, event, eventId, now, true);
+    for (const rule of this.compiled.resolveOnly.get(event.kind) ?? []) {
+      if (!this.tracker.isFiring(rule.id, keyOf(rule.key, event))) continue;
+      const single = this.compiled.single.get(rule.id);
+      if (single !== undefined) notices.push(...(await this.decide(single, event, null, now, false)));
+    }
+    return notices;
   }
 
   /**
@@ -176,9 +181,10 @@ export class RuleEvaluator {
 
   private async run(slot: EngineSlot, event: SidecarEvent, now: number) {
     slot.context.event = event;
+    slot.context.fields = eventFacts(event);
     slot.context.now = now;
     for (const id of slot.rules.keys()) bump(this.counters.evaluations, id);
-    return slot.engine.run(eventFacts(event));
+    return slot.engine.run();
   }
 
   private notice(
