@@ -32,6 +32,7 @@ export default tseslint.config(
         URL: 'readonly',
         setTimeout: 'readonly',
         clearTimeout: 'readonly',
+        TextEncoder: 'readonly',
       },
     },
   },

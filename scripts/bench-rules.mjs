@@ -27,10 +27,11 @@ const { Judge } = await import('../dist/rules/judge.js');
 
 // Decode up front: this measures state + rules, not decoding.
 const decode = createDecoder();
+const utf8 = new TextEncoder();
 const next = buildLoad({ count: total, nodes: ['SENSE-NODE1'], users, seed: 7 });
 const events = [];
 for (let i = 0; i < total; i++) {
-  const result = decode(Buffer.from(next(i)));
+  const result = decode(utf8.encode(next(i)));
   if (result.ok) events.push(result.event);
 }
 
@@ -89,18 +90,26 @@ if (!empty.ok) throw new Error('empty rule set does not load');
 const rows = [];
 rows.push(await run('state only', await judgeFor(empty.ruleSet), true));
 rows.push(await run('state + no rules', await judgeFor(empty.ruleSet)));
-rows.push(await run(`state + shipped rules (${shipped.ruleSet.rules.length})`, await judgeFor(shipped.ruleSet)));
+rows.push(
+  await run(`state + shipped rules (${shipped.ruleSet.rules.length})`, await judgeFor(shipped.ruleSet)),
+);
 
 if (values.json) {
   console.log(JSON.stringify(rows, null, 2));
 } else {
-  console.log(`rule evaluation, ${events.length} events, ${users} users, one core (node ${process.version})\n`);
+  console.log(
+    `rule evaluation, ${events.length} events, ${users} users, one core (node ${process.version})\n`,
+  );
   console.log('| run | events/s | µs/event | p50 µs | p99 µs | alerts | dropped |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.name} | ${r.eventsPerSecond.toLocaleString('en')} | ${r.usPerEvent} | ${r.p50us} | ${r.p99us} | ${r.alerts} | ${r.dropped} |`);
+    console.log(
+      `| ${r.name} | ${r.eventsPerSecond.toLocaleString('en')} | ${r.usPerEvent} | ${r.p50us} | ${r.p99us} | ${r.alerts} | ${r.dropped} |`,
+    );
   }
   const base = rows[1];
   const full = rows[2];
-  console.log(`\ncost of the shipped rules: ${(full.usPerEvent - base.usPerEvent).toFixed(2)} µs per event over no rules`);
+  console.log(
+    `\ncost of the shipped rules: ${(full.usPerEvent - base.usPerEvent).toFixed(2)} µs per event over no rules`,
+  );
 }

@@ -91,6 +91,10 @@ function describe(subject, body) {
       extra += `  ${d.userAgent.browser ?? '?'} ${d.userAgent.browserVersion ?? ''} on ${d.userAgent.os ?? '?'}`;
     return `${time}  ${color(kindColor, d.kind.padEnd(16))} ${d.host.padEnd(12)} ${user.padEnd(24)} ${extra}`;
   }
+  if (subject.includes('.alerts.')) {
+    const label = `alert ${d.status}`.padEnd(16);
+    return `${time}  ${color(d.status === 'firing' ? 35 : 34, label)} ${d.severity.padEnd(8)} ${d.rule}: ${d.message}`;
+  }
   if (subject.includes('.rejects.'))
     return `${time}  ${color(33, 'reject'.padEnd(16))} ${d.reason}: ${d.detail}`;
   if (subject.includes('.status.')) {
@@ -125,7 +129,7 @@ async function main() {
   }
   log(`nats-server on ${natsUrl}`);
 
-  const counts = { events: 0, rejects: 0, users: new Set(), lastStatus: null };
+  const counts = { events: 0, rejects: 0, alerts: 0, users: new Set(), lastStatus: null };
   nc.subscribe('sense.>', {
     callback: (_err, msg) => {
       const body = msg.json();
@@ -133,6 +137,7 @@ async function main() {
         counts.events++;
         counts.users.add(`${body.data.user.directory}\\${body.data.user.id}`);
       } else if (msg.subject.includes('.rejects.')) counts.rejects++;
+      else if (msg.subject.includes('.alerts.')) counts.alerts++;
       else if (msg.subject.includes('.status.')) counts.lastStatus = body.data;
       process.stdout.write(`${describe(msg.subject, body)}\n`);
     },
@@ -203,7 +208,7 @@ async function main() {
   await waitForExit(sidecar);
   await nc.drain();
   process.stdout.write(
-    `\nsimulator: ${senderSummary.trim().split('\n').at(-1)}\nreceived on NATS: ${counts.events} events from ${counts.users.size} users, ${counts.rejects} reject(s)\n`,
+    `\nsimulator: ${senderSummary.trim().split('\n').at(-1)}\nreceived on NATS: ${counts.events} events from ${counts.users.size} users, ${counts.rejects} reject(s), ${counts.alerts} alert(s)\n`,
   );
 }
 

@@ -29,8 +29,12 @@ export async function runRulesCommand(
       return runRulesCheckCommand(rest, io, defaults);
     case 'test':
       return runRulesTestCommand(rest, io, defaults);
+    case undefined:
+    case '--help':
+      writeLine(io.stdout, USAGE);
+      return 0;
     default:
-      writeLine(sub === undefined || sub === '--help' ? io.stdout : io.stderr, USAGE);
-      return sub === undefined || sub === '--help' ? 0 : 2;
+      writeLine(io.stderr, `unknown rules command "${sub}"\n\n${USAGE}`);
+      return 2;
   }
 }

@@ -44,7 +44,10 @@ export async function runRunCommand(
   const created = await Sidecar.create({ config, clock: systemClock, log, version });
   if (!created.ok) {
     for (const issue of created.issues) writeLine(io.stderr, formatRuleIssue(issue));
-    writeLine(io.stderr, `rule files refused: fix them (sense-sidecar rules check ${config.rules.paths.join(' ')})`);
+    writeLine(
+      io.stderr,
+      `rule files refused: fix them (sense-sidecar rules check ${config.rules.paths.join(' ')})`,
+    );
     return EXIT_BAD_CONFIG;
   }
   const { sidecar } = created;

@@ -39,7 +39,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const { node, decode, subjects, nextId, outbox, counters, rejectSummary, judge, log } = deps;
 
   const append = (subject: string, id: string, body: unknown, priority: RecordPriority, at: number): void => {
-    const record: OutboxRecord = { id, subject, payload: utf8.encode(JSON.stringify(body)), priority, appendedAt: at };
+    const record: OutboxRecord = {
+      id,
+      subject,
+      payload: utf8.encode(JSON.stringify(body)),
+      priority,
+      appendedAt: at,
+    };
     if (outbox.append(record) === 'dropped') countDrop(counters, `outbox-full:${priority}`);
   };
 
@@ -53,7 +59,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const alerted = (notices: readonly AlertNotice[]): void => {
     for (const notice of notices) {
       const { rule } = notice;
-      const fields = { rule: rule.id, severity: rule.severity, key: notice.key, host: notice.host, facts: notice.facts };
+      const fields = {
+        rule: rule.id,
+        severity: rule.severity,
+        key: notice.key,
+        host: notice.host,
+        facts: notice.facts,
+      };
       if (notice.status === 'firing') log.warn({ alert: fields }, `alert firing: ${notice.message}`);
       else log.info({ alert: fields }, `alert resolved: ${notice.message}`);
       append(
@@ -79,7 +91,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       const id = nextId();
       const judgement = await judge.event(event, id, meta.receivedAt);
       if (judgement.droppedBy !== null) return;
-      append(subjects.event(event.host, event.kind), id, eventEnvelope(event, meta, id, node), 'event', meta.receivedAt);
+      append(
+        subjects.event(event.host, event.kind),
+        id,
+        eventEnvelope(event, meta, id, node),
+        'event',
+        meta.receivedAt,
+      );
       alerted(judgement.notices);
     },
     foreign(datagram) {
@@ -94,7 +112,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     async tick(now) {
       const { expired, notices } = await judge.tick(now, nextId);
       for (const { event, id } of expired) {
-        append(subjects.event(event.host, event.kind), id, expiredEnvelope(event, id, node, now), 'event', now);
+        append(
+          subjects.event(event.host, event.kind),
+          id,
+          expiredEnvelope(event, id, node, now),
+          'event',
+          now,
+        );
       }
       alerted(notices);
     },

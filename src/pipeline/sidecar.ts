@@ -71,7 +71,9 @@ export class Sidecar implements Lifecycle {
   private closing = false;
 
   /** Loads the rules first: a sidecar with invalid rule files does not start. */
-  static async create(deps: SidecarDeps): Promise<{ ok: true; sidecar: Sidecar } | { ok: false; issues: readonly RuleIssue[] }> {
+  static async create(
+    deps: SidecarDeps,
+  ): Promise<{ ok: true; sidecar: Sidecar } | { ok: false; issues: readonly RuleIssue[] }> {
     const { config } = deps;
     const loaded = await loadRules(config.rules.paths, { defaultTimezone: config.rules.timezone });
     if (!loaded.ok) return { ok: false, issues: loaded.issues };
@@ -195,7 +197,11 @@ export class Sidecar implements Lifecycle {
     await this.publishStatus();
     await this.publisher.stop(deadline);
     this.deps.log.info(
-      { received: this.counters.received, published: this.counters.published, unpublished: this.outbox.depth },
+      {
+        received: this.counters.received,
+        published: this.counters.published,
+        unpublished: this.outbox.depth,
+      },
       'sense-sidecar stopped',
     );
   }
@@ -238,13 +244,23 @@ export class Sidecar implements Lifecycle {
     const { clock, config } = this.deps;
     const at = new Date(clock.now()).toISOString();
     if (outcome.ok) {
-      this.rulesStatus = { rules: outcome.rules, files: [...outcome.files], lastReload: { at, ok: true, errors: [] } };
+      this.rulesStatus = {
+        rules: outcome.rules,
+        files: [...outcome.files],
+        lastReload: { at, ok: true, errors: [] },
+      };
       return;
     }
     const errors = outcome.issues.map(formatRuleIssue);
     this.rulesStatus = { ...this.rulesStatus, lastReload: { at, ok: false, errors } };
     const id = this.nextId();
-    const body = envelope(RULES_REJECTED_TYPE, { node: config.node, reason, errors }, id, config.node, clock.now());
+    const body = envelope(
+      RULES_REJECTED_TYPE,
+      { node: config.node, reason, errors },
+      id,
+      config.node,
+      clock.now(),
+    );
     this.appendStatusRecord(id, body);
   }
 
@@ -279,7 +295,15 @@ export class Sidecar implements Lifecycle {
   private appendStatusRecord(id: string, body: unknown): void {
     const now = this.deps.clock.now();
     const payload = new TextEncoder().encode(JSON.stringify(body));
-    if (this.outbox.append({ id, subject: this.subjects.status(), payload, priority: 'status', appendedAt: now }) === 'dropped') {
+    if (
+      this.outbox.append({
+        id,
+        subject: this.subjects.status(),
+        payload,
+        priority: 'status',
+        appendedAt: now,
+      }) === 'dropped'
+    ) {
       countDrop(this.counters, 'outbox-full:status');
     }
   }

@@ -7,11 +7,25 @@ import type { LiveStateStats } from '../state/live-state.js';
 export interface RulesStatus {
   readonly rules: number;
   readonly files: readonly string[];
-  readonly lastReload: { readonly at: string; readonly ok: boolean; readonly errors: readonly string[] } | null;
+  readonly lastReload: {
+    readonly at: string;
+    readonly ok: boolean;
+    readonly errors: readonly string[];
+  } | null;
 }
 
 /** Per rule id: evaluations, matches, drops, alerts fired and resolved, notices held back by throttle. */
-export type RuleCounts = Record<string, { evaluations: number; matches: number; dropped: number; fired: number; resolved: number; throttled: number }>;
+export type RuleCounts = Record<
+  string,
+  {
+    evaluations: number;
+    matches: number;
+    dropped: number;
+    fired: number;
+    resolved: number;
+    throttled: number;
+  }
+>;
 
 /** `data` of a `sense.status` message on `<prefix>.status.<node>`: the counters since start. */
 export interface StatusData {

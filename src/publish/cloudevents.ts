@@ -53,7 +53,12 @@ export interface ExpiredData {
   readonly lastActivityAt: string;
 }
 
-export function expiredEnvelope(event: SessionExpired, id: string, node: string, time: number): CloudEvent<ExpiredData> {
+export function expiredEnvelope(
+  event: SessionExpired,
+  id: string,
+  node: string,
+  time: number,
+): CloudEvent<ExpiredData> {
   const data: ExpiredData = {
     kind: event.kind,
     host: event.host,

@@ -28,7 +28,8 @@ export function createSubjects(prefix: string, node: string): Subjects {
   const status = `${prefix}.status.${nodeToken}`;
   return {
     event: (host, kind) => `${prefix}.events.${subjectToken(host)}.${kind}`,
-    alert: (host, severity, ruleId) => `${prefix}.alerts.${subjectToken(host)}.${severity}.${subjectToken(ruleId)}`,
+    alert: (host, severity, ruleId) =>
+      `${prefix}.alerts.${subjectToken(host)}.${severity}.${subjectToken(ruleId)}`,
     reject: () => rejects,
     status: () => status,
   };

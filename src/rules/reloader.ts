@@ -10,7 +10,12 @@ import { loadRules } from './load/index.js';
 import { formatRuleIssue, type RuleIssue } from './types.js';
 
 export type ReloadOutcome =
-  | { readonly ok: true; readonly rules: number; readonly files: readonly string[]; readonly warnings: readonly RuleIssue[] }
+  | {
+      readonly ok: true;
+      readonly rules: number;
+      readonly files: readonly string[];
+      readonly warnings: readonly RuleIssue[];
+    }
   | { readonly ok: false; readonly issues: readonly RuleIssue[] };
 
 export interface RulesReloaderOptions {
@@ -30,10 +35,17 @@ export async function loadCompiledRules(
   paths: readonly string[],
   timezone: string,
   state: StateFacts,
-): Promise<{ ok: true; compiled: CompiledRules; warnings: readonly RuleIssue[] } | { ok: false; issues: readonly RuleIssue[] }> {
+): Promise<
+  | { ok: true; compiled: CompiledRules; warnings: readonly RuleIssue[] }
+  | { ok: false; issues: readonly RuleIssue[] }
+> {
   const result = await loadRules(paths, { defaultTimezone: timezone });
   if (!result.ok) return { ok: false, issues: result.issues };
-  return { ok: true, compiled: compileRules(result.ruleSet, { defaultTimezone: timezone, state }), warnings: result.warnings };
+  return {
+    ok: true,
+    compiled: compileRules(result.ruleSet, { defaultTimezone: timezone, state }),
+    warnings: result.warnings,
+  };
 }
 
 /**

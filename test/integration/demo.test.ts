@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 const DEMO = fileURLToPath(new URL('../../scripts/demo.mjs', import.meta.url));
 
 /** Keeps the README's `npm run demo` true: it must show the simulated events arriving on NATS. */
-it('npm run demo shows every simulated event arriving on NATS, and the dead letter', async () => {
+it('npm run demo shows the simulated events, alerts and the dead letter arriving on NATS', async () => {
   const child = spawn(process.execPath, [DEMO, '--speed', '0', '--users', '10'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -17,7 +17,15 @@ it('npm run demo shows every simulated event arriving on NATS, and the dead lett
   expect(code, stderr).toBe(0);
   const sent = /sent (\d+) datagrams/.exec(stdout)?.[1];
   expect(sent).toBeDefined();
-  expect(stdout).toContain(`received on NATS: ${sent} events from 12 users, 1 reject(s)`);
+  // The shipped rules drop the service account's events and alert on mallory's six sessions.
+  const received = /received on NATS: (\d+) events from 11 users, 1 reject\(s\), (\d+) alert\(s\)/.exec(
+    stdout,
+  );
+  expect(received, stdout).not.toBeNull();
+  expect(Number(received?.[1])).toBeLessThan(Number(sent));
+  expect(Number(received?.[2])).toBeGreaterThanOrEqual(1);
   expect(stdout).toMatch(/session\.start +SENSE-NODE\d +CORP\\mallory/);
+  expect(stdout).toMatch(/alert firing +warning +parallel-session-limit: CORP\\mallory holds 5/);
+  expect(stdout).not.toContain('sa_scheduler');
   expect(stdout).toContain('unknown-prefix');
 }, 60_000);

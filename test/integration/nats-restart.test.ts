@@ -30,7 +30,9 @@ beforeAll(async () => {
   await nc.close();
   udpPort = await freeUdpPort();
   sidecar = await SidecarProcess.start(
-    ['node: NODE1', `udp: {port: ${udpPort}}`, `nats: {servers: [${nats.url}]}`, 'rules: {paths: []}'].join('\n'),
+    ['node: NODE1', `udp: {port: ${udpPort}}`, `nats: {servers: [${nats.url}]}`, 'rules: {paths: []}'].join(
+      '\n',
+    ),
   );
 });
 

@@ -63,19 +63,32 @@ it('refuses a broken rule file on reload, keeps the old rules, and says why on t
   expect(refused.subject).toBe('sense.status.NODE1');
   const errors = refused.body.data['errors'] as string[];
   expect(errors.join('\n')).toMatch(new RegExp(`^${ruleFile}:\\d+:\\d+: .*greaterThanOrEqual`, 'm'));
-  await sidecar.waitForLog((l) => l.msg === 'rule files refused; the last good rules stay active', 'the refusal log');
+  await sidecar.waitForLog(
+    (l) => l.msg === 'rule files refused; the last good rules stay active',
+    'the refusal log',
+  );
 
   // The old rule (threshold 5) is still active.
-  await sendDatagrams(udpPort, Array.from({ length: 5 }, () => start('alice')));
+  await sendDatagrams(
+    udpPort,
+    Array.from({ length: 5 }, () => start('alice')),
+  );
   const alert = await waitFor(() => subscriber.on('sense.alerts.')[0], 'the alert from the old rules');
   expect(alert.subject).toBe('sense.alerts.SENSE-NODE1.warning.parallel-session-limit');
-  expect(alert.body.data).toMatchObject({ status: 'firing', key: 'CORP\\alice', message: 'CORP\\alice holds 5 sessions' });
+  expect(alert.body.data).toMatchObject({
+    status: 'firing',
+    key: 'CORP\\alice',
+    message: 'CORP\\alice holds 5 sessions',
+  });
 });
 
 it('swaps in a valid rule set on change and keeps the live session counts', async () => {
   // bob holds 3 sessions before the reload; the new rule fires at 4, so the 4th start must fire
   // only if the counts survived the reload.
-  await sendDatagrams(udpPort, Array.from({ length: 3 }, () => start('bob')));
+  await sendDatagrams(
+    udpPort,
+    Array.from({ length: 3 }, () => start('bob')),
+  );
   await waitFor(() => subscriber.on('sense.events.').length === 8, "alice's 5 and bob's 3 events");
   writeFileSync(ruleFile, limitRule(4));
   await sidecar.waitForLog((l) => l.msg === 'rules reloaded', 'the reload');
@@ -84,5 +97,8 @@ it('swaps in a valid rule set on change and keeps the live session counts', asyn
     () => subscriber.on('sense.alerts.').find((m) => m.body.data['key'] === 'CORP\\bob'),
     'the alert for bob after the reload',
   );
-  expect(alert.body.data).toMatchObject({ message: 'CORP\\bob holds 4 sessions', facts: { activeSessions: 4 } });
+  expect(alert.body.data).toMatchObject({
+    message: 'CORP\\bob holds 4 sessions',
+    facts: { activeSessions: 4 },
+  });
 });

@@ -24,10 +24,10 @@ describe('globMatch', () => {
 
   it('compiles a list with exact names and globs', () => {
     const list = compilePatternList(['CORP\\Jdoe', 'INTERNAL\\sa_*']);
-    expect([list.matches('corp\\jdoe'), list.matches('INTERNAL\\sa_repository'), list.matches('CORP\\x')]).toEqual([
-      true,
-      true,
-      false,
-    ]);
+    expect([
+      list.matches('corp\\jdoe'),
+      list.matches('INTERNAL\\sa_repository'),
+      list.matches('CORP\\x'),
+    ]).toEqual([true, true, false]);
   });
 });

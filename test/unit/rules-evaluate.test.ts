@@ -10,14 +10,25 @@ const T0 = Date.parse('2026-11-30T07:30:00Z'); // Monday 08:30 in Stockholm
 
 function start(user: string, host = 'SENSE-NODE1'): UserEvent {
   const [directory = '', id = ''] = user.split('\\');
-  return { kind: 'session.start', host, user: { directory, id }, origin: 'AppAccess', context: '/hub/', appId: null, userAgent: null, message: '' };
+  return {
+    kind: 'session.start',
+    host,
+    user: { directory, id },
+    origin: 'AppAccess',
+    context: '/hub/',
+    appId: null,
+    userAgent: null,
+    message: '',
+  };
 }
 function stop(user: string, host = 'SENSE-NODE1'): UserEvent {
   return { ...start(user, host), kind: 'session.stop' };
 }
 
 function judgeFor(yaml: string): Judge {
-  const loaded = loadRuleSources([{ name: 'rules.yaml', text: yaml }], { defaultTimezone: 'Europe/Stockholm' });
+  const loaded = loadRuleSources([{ name: 'rules.yaml', text: yaml }], {
+    defaultTimezone: 'Europe/Stockholm',
+  });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
   const state = new LiveState({ inactivityTimeoutMs: 30 * 60_000, graceMs: 5 * 60_000 });
   const compiled = compileRules(loaded.ruleSet, { defaultTimezone: 'Europe/Stockholm', state });
@@ -56,7 +67,14 @@ describe('rule evaluation through the judge', () => {
       firingSince: T0 + 4000,
     });
     expect(alert?.conditions).toEqual([
-      { fact: 'activeSessions', params: { per: 'user' }, operator: 'greaterThanInclusive', value: 5, factResult: 5, result: true },
+      {
+        fact: 'activeSessions',
+        params: { per: 'user' },
+        operator: 'greaterThanInclusive',
+        value: 5,
+        factResult: 5,
+        result: true,
+      },
     ]);
     // Sessions 6 and 7 match again inside the throttle: held back, counted.
     expect(judge.evaluator.counters.throttled.get('parallel-session-limit')).toBe(2);
@@ -66,7 +84,11 @@ describe('rule evaluation through the judge', () => {
     expect((await judge.event(stop('CORP\\mallory'), 'S2', T0 + 11_000)).notices).toEqual([]);
     const { notices } = await judge.event(stop('CORP\\mallory'), 'S3', T0 + 12_000);
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatchObject({ status: 'resolved', alertId: alert?.alertId, facts: { activeSessions: 4 } });
+    expect(notices[0]).toMatchObject({
+      status: 'resolved',
+      alertId: alert?.alertId,
+      facts: { activeSessions: 4 },
+    });
   });
 
   it('repeats a firing resolve rule only after its throttle, with the same alert id', async () => {
@@ -87,7 +109,8 @@ describe('rule evaluation through the judge', () => {
     const judge = judgeFor(LIMIT);
     const keys: string[] = [];
     for (const user of ['CORP\\a', 'CORP\\b']) {
-      for (let i = 0; i < 5; i++) keys.push(...(await judge.event(start(user), 'x', T0)).notices.map((n) => n.key));
+      for (let i = 0; i < 5; i++)
+        keys.push(...(await judge.event(start(user), 'x', T0)).notices.map((n) => n.key));
     }
     expect(keys).toEqual(['CORP\\a', 'CORP\\b']);
   });
@@ -122,7 +145,9 @@ rules:
 `);
     const a = await judge.event(start('acme\\MALLORY'), 'E1', T0);
     const b = await judge.event(start('ACME\\mallory'), 'E2', T0);
-    expect(a.notices[0]?.message).toBe('acme\\MALLORY is on the leavers list and started a session on SENSE-NODE1');
+    expect(a.notices[0]?.message).toBe(
+      'acme\\MALLORY is on the leavers list and started a session on SENSE-NODE1',
+    );
     expect(b.notices).toHaveLength(1);
     expect(a.notices[0]?.alertId).not.toBe(b.notices[0]?.alertId);
     expect((await judge.event(stop('ACME\\mallory'), 'E3', T0)).notices).toEqual([]);
@@ -139,7 +164,8 @@ rules:
     on: [session.start]
     when: {all: [{fact: inSchedule, params: {name: peak-hours}, operator: equal, value: true}, {fact: weekday, operator: equal, value: mon}]}
 `);
-    const at = async (iso: string) => (await judge.event(start(`CORP\\u${iso}`), 'x', Date.parse(iso))).notices.length;
+    const at = async (iso: string) =>
+      (await judge.event(start(`CORP\\u${iso}`), 'x', Date.parse(iso))).notices.length;
     expect(await at('2026-11-30T07:30:00Z')).toBe(1); // winter: 08:30 local
     expect(await at('2026-11-30T06:30:00Z')).toBe(0); // 07:30 local
     expect(await at('2026-03-30T06:30:00Z')).toBe(1); // summer time: 08:30 local, a Monday
@@ -160,7 +186,9 @@ rules:
     expect(fired.map((n) => n.status)).toEqual(['firing']);
     expect((await judge.tick(T0 + 60_000, () => 'id')).notices).toEqual([]);
     const later = await judge.tick(T0 + 6 * 60_000, () => 'id');
-    expect(later.notices.map((n) => [n.status, n.rule.id, n.key])).toEqual([['resolved', 'churn', 'CORP\\c']]);
+    expect(later.notices.map((n) => [n.status, n.rule.id, n.key])).toEqual([
+      ['resolved', 'churn', 'CORP\\c'],
+    ]);
   });
 
   it('expires silent sessions on a tick and lets rules see the expiry', async () => {
@@ -183,14 +211,20 @@ rules:
     const judge = judgeFor(LIMIT);
     for (let i = 0; i < 5; i++) await judge.event(start('CORP\\m'), 'x', T0);
     const reload = (yaml: string) => {
-      const loaded = loadRuleSources([{ name: 'rules.yaml', text: yaml }], { defaultTimezone: 'Europe/Stockholm' });
+      const loaded = loadRuleSources([{ name: 'rules.yaml', text: yaml }], {
+        defaultTimezone: 'Europe/Stockholm',
+      });
       if (!loaded.ok) throw new Error('bad');
-      judge.evaluator.replace(compileRules(loaded.ruleSet, { defaultTimezone: 'Europe/Stockholm', state: judge.state }));
+      judge.evaluator.replace(
+        compileRules(loaded.ruleSet, { defaultTimezone: 'Europe/Stockholm', state: judge.state }),
+      );
     };
     reload(LIMIT);
     expect((await judge.event(start('CORP\\m'), 'y', T0 + 1000)).notices).toEqual([]);
     reload(LIMIT.replace('throttle: 30m', 'throttle: 20m'));
     // Changed rule: its memory is gone, so the still-true condition fires anew.
-    expect((await judge.event(start('CORP\\m'), 'z', T0 + 2000)).notices.map((n) => n.status)).toEqual(['firing']);
+    expect((await judge.event(start('CORP\\m'), 'z', T0 + 2000)).notices.map((n) => n.status)).toEqual([
+      'firing',
+    ]);
   });
 });

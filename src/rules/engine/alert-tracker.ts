@@ -109,7 +109,8 @@ export class AlertTracker {
   firing(isResolveRule: (ruleId: string) => boolean): { ruleId: string; key: string; event: SidecarEvent }[] {
     const out: { ruleId: string; key: string; event: SidecarEvent }[] = [];
     for (const episode of this.episodes.values()) {
-      if (isResolveRule(episode.ruleId)) out.push({ ruleId: episode.ruleId, key: episode.key, event: episode.lastEvent });
+      if (isResolveRule(episode.ruleId))
+        out.push({ ruleId: episode.ruleId, key: episode.key, event: episode.lastEvent });
     }
     return out;
   }

@@ -69,7 +69,10 @@ export function bindStateFacts(
   fact('distinctUsers', (params: Params) => {
     const { state, now } = context();
     const kind = kindOf(params);
-    return state.distinctUsers({ ...(kind === undefined ? {} : { kind }), windowMs: windowMs(params['window']) }, now);
+    return state.distinctUsers(
+      { ...(kind === undefined ? {} : { kind }), windowMs: windowMs(params['window']) },
+      now,
+    );
   });
   fact('inSchedule', (params: Params) => {
     const schedule = schedules.get(String(params['name']));

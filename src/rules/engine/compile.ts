@@ -49,7 +49,12 @@ export function compileRules(ruleSet: RuleSet, options: CompileOptions): Compile
   const enabled = ruleSet.rules.filter((rule) => rule.enabled);
   const makeSlot = (rules: readonly Rule[]): EngineSlot | undefined => {
     if (rules.length === 0) return undefined;
-    const context: EvaluationContext = { event: NO_EVENT, fields: eventFacts(NO_EVENT), now: 0, state: options.state };
+    const context: EvaluationContext = {
+      event: NO_EVENT,
+      fields: eventFacts(NO_EVENT),
+      now: 0,
+      state: options.state,
+    };
     const engine = new Engine([], { allowUndefinedFacts: true, replaceFactsInEventParams: false });
     for (const operator of createOperators(ruleSet.lists)) engine.addOperator(operator);
     bindStateFacts(engine, () => context, ruleSet.schedules, zones, options.defaultTimezone);
@@ -84,7 +89,16 @@ export function compileRules(ruleSet: RuleSet, options: CompileOptions): Compile
   }
   const fingerprints = new Map<string, string>();
   for (const rule of ruleSet.rules) fingerprints.set(rule.id, JSON.stringify({ ...rule, origin: undefined }));
-  return { ruleSet, byId: new Map(ruleSet.rules.map((rule) => [rule.id, rule])), drop, alert, resolveOnly, single, templates: compileRuleMessages(ruleSet), fingerprints };
+  return {
+    ruleSet,
+    byId: new Map(ruleSet.rules.map((rule) => [rule.id, rule])),
+    drop,
+    alert,
+    resolveOnly,
+    single,
+    templates: compileRuleMessages(ruleSet),
+    fingerprints,
+  };
 }
 
 /** What an engine's context holds before its first evaluation; never evaluated. */

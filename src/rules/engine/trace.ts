@@ -25,7 +25,9 @@ export function traceOf(result: RuleResult): ConditionTrace[] {
       const params = record['params'];
       out.push({
         fact: record['fact'],
-        ...(params !== null && typeof params === 'object' ? { params: params as Record<string, unknown> } : {}),
+        ...(params !== null && typeof params === 'object'
+          ? { params: params as Record<string, unknown> }
+          : {}),
         operator: record['operator'],
         value: record['value'],
         factResult: record['factResult'],

@@ -1,0 +1,73 @@
+/**
+ * `sense-sidecar rules test [paths...]`: runs the tests in `<path>/tests/*.yaml` against the
+ * rules under the paths, in virtual time (see test-runner/index.ts for the test file format).
+ * Prints `ok`/`FAIL` per test with what was expected and what happened, then a summary.
+ * Exit 0 when every test passes, 1 when one fails or a rule or test file has errors, 2 on bad
+ * usage.
+ */
+import { parseArgs } from 'node:util';
+import { readRuleFiles } from './load/index.js';
+import { formatRuleTestReport, readRuleTestSources, runRuleTests } from './test-runner/index.js';
+
+export const RULES_TEST_USAGE = `Usage: sense-sidecar rules test [--verbose] [paths...]
+
+Runs the rule tests in <path>/tests/*.yaml (for a file: <its directory>/tests/) against the
+rules under the paths, in virtual time, and prints ok or FAIL per test.
+paths          rule files or directories; default: rules.paths from the configuration
+-v, --verbose  also list what was published under tests that pass
+Exit status: 0 when every test passes, 1 on a failed test or errors in rule or test files,
+2 on bad usage.`;
+
+const EXIT_USAGE = 2;
+
+function writeLine(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(`${text}\n`);
+}
+
+/** `argv` are the arguments after `rules test`. */
+export async function runRulesTestCommand(
+  argv: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  defaults: { paths: readonly string[]; timezone: string },
+): Promise<number> {
+  let parsed: {
+    values: { help?: boolean | undefined; verbose?: boolean | undefined };
+    positionals: string[];
+  };
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean', short: 'v' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${RULES_TEST_USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (parsed.values.help === true) {
+    writeLine(io.stdout, RULES_TEST_USAGE);
+    return 0;
+  }
+  const paths = parsed.positionals.length > 0 ? parsed.positionals : defaults.paths;
+  if (paths.length === 0) {
+    writeLine(
+      io.stderr,
+      `no rules paths: rules.paths is empty; give the paths to test\n\n${RULES_TEST_USAGE}`,
+    );
+    return EXIT_USAGE;
+  }
+  const rules = await readRuleFiles(paths);
+  const tests = await readRuleTestSources(paths);
+  const report = await runRuleTests({
+    ruleSources: rules.sources,
+    testSources: tests.sources,
+    defaultTimezone: defaults.timezone,
+    ruleReadIssues: rules.issues,
+    testReadIssues: tests.issues,
+  });
+  for (const line of formatRuleTestReport(report, { verbose: parsed.values.verbose === true })) {
+    writeLine(io.stdout, line);
+  }
+  return report.ok ? 0 : 1;
+}
