@@ -156,7 +156,8 @@ export const KEYS = {
   }),
   sessionsInactivityTimeout: key<number>({
     path: 'sessions.inactivityTimeout',
-    description: "The virtual proxy's session inactivity timeout (QMC; Qlik's default 30m), for expiring lost stops.",
+    description:
+      "The virtual proxy's session inactivity timeout (QMC; Qlik's default 30m), for expiring lost stops.",
     defaultText: '30m',
     default: () => 30 * MINUTE,
     schema: durationBetween(MINUTE, 24 * HOUR),
@@ -170,7 +171,8 @@ export const KEYS = {
   }),
   stateMaxKeys: key<number>({
     path: 'state.maxKeys',
-    description: 'Users (and apps, hosts) live state tracks at most; the least recently active are evicted and counted.',
+    description:
+      'Users (and apps, hosts) live state tracks at most; the least recently active are evicted and counted.',
     defaultText: '200000',
     default: () => 200_000,
     schema: integerBetween(100, 10_000_000),
