@@ -4,6 +4,7 @@
  * says what to write instead. Paths inside a value (list indexes) are reported by zod and
  * mapped back to YAML positions by the loader.
  */
+export { isValidTimeZone as isTimeZone } from '../core/timezone.js';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { describeValue } from './issues.js';
@@ -167,13 +168,3 @@ export const sourceRange: ValueSchema<string> = checked((input) => {
   }
   return { value: text };
 });
-
-/** An IANA zone name Intl knows (UTC included). */
-export function isTimeZone(text: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: text });
-    return text.trim() !== '';
-  } catch {
-    return false;
-  }
-}

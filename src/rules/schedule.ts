@@ -100,17 +100,7 @@ export class ZoneClock {
   }
 }
 
-const defaultZones = new ZoneClock();
-
-/** Local weekday and time of day in `timezone` at `now`, with a shared cache. Throws RangeError for an unknown zone. */
-export function localTime(timezone: string, now: number): LocalTime {
-  return defaultZones.localTime(timezone, now);
-}
-
-/** True when Intl knows the zone (IANA names such as Europe/Stockholm, also UTC). */
-export function isValidTimeZone(name: string): boolean {
-  return defaultZones.isValid(name);
-}
+export { isValidTimeZone } from '../core/timezone.js';
 
 /**
  * True when `now` falls in any window of the schedule, in the schedule's zone. Throws
@@ -122,7 +112,7 @@ export function isValidTimeZone(name: string): boolean {
  * the end of the day. On a daylight-saving day the local clock is what counts: a window
  * 02:00-03:00 never fires on the spring-forward day and fires for two hours on the fall-back day.
  */
-export function inSchedule(schedule: Schedule, now: number, zones: ZoneClock = defaultZones): boolean {
+export function inSchedule(schedule: Schedule, now: number, zones: ZoneClock): boolean {
   const time = zones.localTime(schedule.timezone, now);
   return schedule.windows.some((window) => inWindow(window, time));
 }
