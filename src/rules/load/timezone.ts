@@ -8,11 +8,10 @@ import { closest } from '../../config/suggest.js';
 
 export { isValidTimeZone } from '../schedule.js';
 
-let known: readonly string[] | undefined;
-
 /** The closest known zone name: `Europe/Stokholm` → `Europe/Stockholm`, `stockholm` → `Europe/Stockholm`. */
 export function suggestTimeZone(name: string): string | undefined {
-  known ??= ['UTC', ...Intl.supportedValuesOf('timeZone')];
+  // Only on the error path, so the list is built per call rather than kept in module state.
+  const known = ['UTC', ...Intl.supportedValuesOf('timeZone')];
   const wanted = name.trim();
   const city = wanted.toLowerCase().replace(/\s+/g, '_');
   // Operators often write only the city; the edit distance to `Area/City` is then too large.
