@@ -28,6 +28,7 @@ export default tseslint.config(
     languageOptions: {
       globals: {
         process: 'readonly',
+        globalThis: 'readonly',
         console: 'readonly',
         URL: 'readonly',
         setTimeout: 'readonly',

@@ -221,7 +221,9 @@ describe('inSchedule', () => {
   });
 
   it('throws a RangeError for a schedule in an unknown zone', () => {
-    expect(() => inSchedule(schedule('Mars/Olympus_Mons', win(['mon'], 0, 1440)), 0, zones)).toThrow(RangeError);
+    expect(() => inSchedule(schedule('Mars/Olympus_Mons', win(['mon'], 0, 1440)), 0, zones)).toThrow(
+      RangeError,
+    );
   });
 
   it('an overnight window is the union of its evening and the next morning (property, UTC)', () => {

@@ -1,23 +1,18 @@
-/**
- * Heap used by LiveState with many users, and the cost of apply + facts per event.
- *
- *   npx tsc scripts/state-memory.ts --outDir .data/state-memory --rootDir . --module nodenext \
- *     --target es2023 --types node --skipLibCheck
- *   node --expose-gc .data/state-memory/scripts/state-memory.js [users]
- *
- * (.data/ is git-ignored and inside the package, so Node reads the output as ESM.)
- * Each user gets: session start, connection open on one of 500 apps, and two more events a few
- * seconds apart, all on one host — what a node sees in a busy morning.
- */
-import type { EventKind, UserEvent } from '../src/core/events.js';
-import { LiveState } from '../src/state/live-state.js';
+// Heap used by live state with many users, and the cost of apply + facts per event.
+//   npm run bench:state [-- 100000]        (node --expose-gc, on the built code in dist/)
+// Each user gets: session start, connection open on one of 500 apps, and two more events a few
+// seconds apart, all on one host: what a node sees in a busy morning.
+import { ensureNodeModules } from './lib/setup.mjs';
+
+ensureNodeModules();
+const { LiveState } = await import('../dist/state/live-state.js');
 
 const users = Number(process.argv[2] ?? 100_000);
 const T0 = 1_800_000_000_000;
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = globalThis.gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
-function event(kind: EventKind, i: number): UserEvent {
+function event(kind, i) {
   const appId = `${(i % 500).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
   return {
     kind,
@@ -31,7 +26,7 @@ function event(kind: EventKind, i: number): UserEvent {
   };
 }
 
-function heapMb(): number {
+function heapMb() {
   gc?.();
   gc?.();
   return process.memoryUsage().heapUsed / 1e6;
@@ -49,7 +44,7 @@ for (let i = 0; i < users; i++) {
   state.apply(event('connection.close', i), t + 3_000);
 }
 state.expire(T0 + spread);
-const report = (what: string): void => {
+const report = (what) => {
   const used = heapMb() - before;
   console.log(`${what}: heap used ${used.toFixed(1)} MB (${((used * 1e6) / users).toFixed(0)} bytes/user)`);
 };
