@@ -228,3 +228,91 @@ rules:
     ]);
   });
 });
+
+describe('every fact and operator, evaluated by json-rules-engine against live state', () => {
+  const APP = 'e7af59a0-c243-480d-9571-08727551a66f';
+  const open = (user: string, host = 'SENSE-NODE1'): UserEvent => ({
+    ...start(user, host),
+    kind: 'connection.open',
+    appId: APP,
+    context: `/app/${APP}`,
+    userAgent: { raw: 'ua', browser: 'Firefox', browserVersion: '121.0', os: 'Linux', osVersion: null },
+  });
+
+  /** Whether a one-condition rule on `kinds` matches the last of `events` (all at T0). */
+  async function matches(condition: string, events: UserEvent[], on = '[session.start, connection.open]') {
+    const judge = judgeFor(`
+lists:
+  people: ['CORP\\a*']
+rules:
+  - id: probe
+    on: ${on}
+    when: {all: [${condition}]}
+`);
+    let last: readonly unknown[] = [];
+    for (const [i, event] of events.entries()) last = (await judge.event(event, `E${i}`, T0 + i)).notices;
+    return last.length === 1;
+  }
+
+  it.each([
+    [
+      '{fact: activeSessions, params: {per: host}, operator: equal, value: 2}',
+      [start('CORP\\a'), start('CORP\\b')],
+      true,
+    ],
+    [
+      '{fact: activeSessions, params: {per: host}, operator: equal, value: 2}',
+      [start('CORP\\a'), start('CORP\\b', 'N2')],
+      false,
+    ],
+    [
+      '{fact: activeConnections, params: {per: app}, operator: equal, value: 2}',
+      [open('CORP\\a'), open('CORP\\b')],
+      true,
+    ],
+    [
+      '{fact: activeConnections, params: {per: user}, operator: equal, value: 1}',
+      [open('CORP\\a'), open('CORP\\b')],
+      true,
+    ],
+    [
+      '{fact: activeConnections, params: {per: host}, operator: equal, value: 2}',
+      [open('CORP\\a'), open('CORP\\b', 'N2')],
+      false,
+    ],
+    [
+      '{fact: eventCount, params: {window: 1m, per: app}, operator: equal, value: 2}',
+      [open('CORP\\a'), open('CORP\\b')],
+      true,
+    ],
+    [
+      '{fact: eventCount, params: {window: 1m, kind: connection.open}, operator: equal, value: 1}',
+      [start('CORP\\a'), open('CORP\\b')],
+      true,
+    ],
+    [
+      '{fact: distinctUsers, params: {window: 1m}, operator: equal, value: 2}',
+      [start('CORP\\a'), start('CORP\\a'), start('CORP\\b')],
+      true,
+    ],
+    [
+      '{fact: distinctUsers, params: {window: 1m, kind: connection.open}, operator: equal, value: 1}',
+      [open('CORP\\a'), start('CORP\\b')],
+      true,
+    ],
+    ['{fact: hour, operator: equal, value: 8}', [start('CORP\\a')], true], // 07:30Z is 08:30 in Stockholm
+    ['{fact: weekday, operator: in, value: [sat, sun]}', [start('CORP\\a')], false],
+    ['{fact: user, operator: notInList, value: people}', [start('CORP\\bob')], true],
+    ['{fact: user, operator: inList, value: people}', [start('corp\\ALICE')], true],
+    ["{fact: user, operator: matches, value: '*\\bo*'}", [start('CORP\\bob')], true],
+    ["{fact: user, operator: notMatches, value: 'CORP\\*'}", [start('CORP\\bob')], false],
+    ['{fact: browser, operator: equal, value: Firefox}', [open('CORP\\a')], true],
+    ['{fact: os, operator: equal, value: Linux}', [open('CORP\\a')], true],
+    [`{fact: appId, operator: equal, value: ${APP}}`, [open('CORP\\a')], true],
+    ['{fact: userDirectory, operator: equal, value: CORP}', [start('CORP\\a')], true],
+    ["{fact: userId, operator: matches, value: '*li*'}", [start('CORP\\alice')], true],
+    ['{fact: host, operator: notEqual, value: SENSE-NODE1}', [start('CORP\\a')], false],
+  ])('%s → %s', async (condition, events, expected) => {
+    expect(await matches(condition, events)).toBe(expected);
+  });
+});
