@@ -24,7 +24,28 @@ export interface SidecarConfig {
     subjectPrefix: string;
     /** Connection name shown by the NATS server. */
     name: string;
+    /** Authentication and TLS; '' = not set. Secrets are never logged. */
+    token: string;
+    tokenFile: string;
+    user: string;
+    password: string;
+    passwordFile: string;
+    nkeySeedFile: string;
+    credsFile: string;
+    tlsCaFile: string;
+    tlsCertFile: string;
+    tlsKeyFile: string;
   };
+  jetstream: {
+    enabled: boolean;
+    eventsStream: string;
+    alertsStream: string;
+    replicas: number;
+    maxAgeMs: number;
+    duplicateWindowMs: number;
+  };
+  http: { enabled: boolean; host: string; port: number };
+  privacy: { hashUsers: boolean; secret: string; secretFile: string };
   rules: {
     paths: string[];
     /** IANA zone for schedules and hour/weekday facts when the rule files name none. */
@@ -36,12 +57,12 @@ export interface SidecarConfig {
     /** Added to the timeout before a silent session is expired. */
     expiryGraceMs: number;
   };
-  state: { maxKeys: number };
+  state: { maxKeys: number; snapshotIntervalMs: number };
   dataDir: string;
   log: { level: LogLevel };
   status: { intervalMs: number };
   intake: { queueSize: number };
-  outbox: { maxRecords: number };
+  outbox: { maxBytes: number; segmentBytes: number; fsyncIntervalMs: number; fsyncRecords: number };
   shutdown: { timeoutMs: number };
 }
 

@@ -96,6 +96,23 @@ export function oneOf<const T extends string>(choices: readonly T[]): ValueSchem
   });
 }
 
+/** true/false; from the environment also 1/0, yes/no, on/off. */
+export const booleanValue: ValueSchema<boolean> = checked((input) => {
+  if (typeof input === 'boolean') return { value: input };
+  if (typeof input === 'string') {
+    const text = input.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(text)) return { value: true };
+    if (['false', '0', 'no', 'off'].includes(text)) return { value: false };
+  }
+  return { problem: `must be true or false, got ${describeValue(input)}` };
+});
+
+/** Any text, also empty (an optional setting such as a file path or a secret; empty = not set). */
+export const optionalText: ValueSchema<string> = checked((input) => {
+  if (typeof input === 'string') return { value: input.trim() };
+  return { problem: `must be text (put it in quotes), got ${describeValue(input)}` };
+});
+
 /** A list; YAML gives an array, the environment a comma-separated string the loader has split. */
 export function listOf<T>(item: ValueSchema<T>, whatList: string): ValueSchema<T[]> {
   return z.array(item, { error: `must be a list of ${whatList}` });

@@ -40,6 +40,8 @@ const REJECT_LOG_INTERVAL_MS = 5_000;
 /** How often silent sessions are expired and firing alerts re-checked against the time. */
 const TICK_INTERVAL_MS = 5_000;
 const MIN_COUNT_HORIZON_MS = 3_600_000;
+/** Records waiting for NATS in memory, until the durable outbox replaces it. */
+const MEMORY_OUTBOX_RECORDS = 200_000;
 /** Alert episodes (rule × key) remembered for throttle and resolve at most. */
 const MAX_EPISODES = 100_000;
 
@@ -100,7 +102,7 @@ export class Sidecar implements Lifecycle {
     const { ruleSet } = judge.evaluator.rules;
     this.rulesStatus = { rules: ruleSet.rules.length, files: [...ruleSet.files], lastReload: null };
     this.intake = new BoundedQueue(config.intake.queueSize);
-    this.outbox = new MemoryOutbox(config.outbox.maxRecords);
+    this.outbox = new MemoryOutbox(MEMORY_OUTBOX_RECORDS);
     this.subjects = createSubjects(config.nats.subjectPrefix, config.node);
     this.nextId = createIdGenerator(() => clock.now());
     this.processor = createProcessor({
