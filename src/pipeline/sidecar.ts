@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BoundedQueue } from '../core/bounded-queue.js';
 import type { Clock } from '../core/clock.js';
@@ -21,7 +22,8 @@ import { compileRules, longestWindowMs } from '../rules/engine/compile.js';
 import { loadRules } from '../rules/load/index.js';
 import { type ReloadOutcome, RulesReloader } from '../rules/reloader.js';
 import { formatRuleIssue, type RuleIssue } from '../rules/types.js';
-import { LiveState } from '../state/live-state.js';
+import { LiveState, type LiveStateOptions } from '../state/live-state.js';
+import { type SavedState, StateFile } from './state-file.js';
 import type { Datagram } from './intake-queue.js';
 import { createProcessor, type Processor } from './processor.js';
 import { RejectSummary } from './reject-summary.js';
@@ -32,6 +34,30 @@ export interface SidecarDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly version: string;
+}
+
+const STATE_FILE = 'state.json';
+
+/**
+ * The state from the last snapshot, or an empty one. A snapshot that cannot be used is moved
+ * aside and logged: the sidecar starts rather than failing on its own file at every start.
+ */
+async function restoreState(
+  file: StateFile,
+  options: LiveStateOptions,
+  { clock, log }: SidecarDeps,
+): Promise<{ state: LiveState; saved: SavedState | null }> {
+  const now = clock.now();
+  const { saved, problem, movedTo } = await file.load(now);
+  if (problem !== null) log.warn({ problem, movedTo }, 'live state snapshot unusable; starting with empty state');
+  if (saved === null) return { state: new LiveState(options), saved: null };
+  try {
+    return { state: LiveState.restore(saved.state, options, now), saved };
+  } catch (error) {
+    const aside = await file.setAside(now);
+    log.warn({ err: error, movedTo: aside }, 'live state snapshot refused; starting with empty state');
+    return { state: new LiveState(options), saved: null };
+  }
 }
 
 /** Datagrams handled before the worker yields to the event loop, so the socket keeps being read. */
@@ -68,6 +94,7 @@ export class Sidecar implements Lifecycle {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private tickDue = false;
+  private snapshotDue = false;
   private wakeWorker: (() => void) | undefined;
   private worker: Promise<void> | undefined;
   private closing = false;
@@ -82,20 +109,31 @@ export class Sidecar implements Lifecycle {
     for (const warning of loaded.warnings) deps.log.warn(formatRuleIssue(warning));
     // Counts are kept as far back as the longest window the rules ask for at start (at least an
     // hour); a reload that asks for more sees counts clamped to this until the next restart.
-    const state = new LiveState({
+    const options: LiveStateOptions = {
       inactivityTimeoutMs: config.sessions.inactivityTimeoutMs,
       graceMs: config.sessions.expiryGraceMs,
       maxKeys: config.state.maxKeys,
       maxWindowMs: Math.max(MIN_COUNT_HORIZON_MS, longestWindowMs(loaded.ruleSet)),
-    });
+    };
+    const stateFile = new StateFile(join(config.dataDir, STATE_FILE));
+    const { state, saved } = await restoreState(stateFile, options, deps);
     const compiled = compileRules(loaded.ruleSet, { defaultTimezone: config.rules.timezone, state });
     const evaluator = new RuleEvaluator(compiled, { maxEpisodes: MAX_EPISODES });
-    return { ok: true, sidecar: new Sidecar(deps, new Judge(state, evaluator)) };
+    if (saved !== null) {
+      const episodes = evaluator.restore(saved.rules);
+      const stats = state.stats();
+      deps.log.info(
+        { takenAt: new Date(saved.takenAt).toISOString(), users: stats.users, sessions: stats.sessions, alertEpisodes: episodes },
+        'live state restored from the last snapshot',
+      );
+    }
+    return { ok: true, sidecar: new Sidecar(deps, new Judge(state, evaluator), stateFile) };
   }
 
   private constructor(
     private readonly deps: SidecarDeps,
     private readonly judge: Judge,
+    private readonly stateFile: StateFile,
   ) {
     const { config, clock, log } = deps;
     this.startedAt = clock.now();
@@ -170,6 +208,10 @@ export class Sidecar implements Lifecycle {
         this.tickDue = true;
         this.wakeWorker?.();
       }, TICK_INTERVAL_MS),
+      setInterval(() => {
+        this.snapshotDue = true;
+        this.wakeWorker?.();
+      }, config.state.snapshotIntervalMs),
     );
     for (const timer of this.timers) timer.unref();
     log.info(
@@ -195,6 +237,7 @@ export class Sidecar implements Lifecycle {
     this.closing = true;
     this.wakeWorker?.();
     await this.worker;
+    await this.saveState();
     this.logRejects();
     await this.publishStatus();
     await this.publisher.stop(deadline);
@@ -226,6 +269,10 @@ export class Sidecar implements Lifecycle {
       if (this.tickDue) {
         this.tickDue = false;
         await this.processor.tick(this.deps.clock.now());
+      }
+      if (this.snapshotDue) {
+        this.snapshotDue = false;
+        await this.saveState();
       }
       const datagram = this.intake.shift();
       if (datagram === undefined) {
@@ -264,6 +311,23 @@ export class Sidecar implements Lifecycle {
       clock.now(),
     );
     this.appendStatusRecord(id, body);
+  }
+
+  /** Taken by the worker between two datagrams, so state and outbox agree on what was handled. */
+  private async saveState(): Promise<void> {
+    const { config, clock, log } = this.deps;
+    try {
+      await this.stateFile.save({
+        version: 1,
+        node: config.node,
+        takenAt: clock.now(),
+        state: this.judge.state.snapshot(),
+        rules: this.judge.evaluator.snapshot(),
+      });
+    } catch (error) {
+      countDrop(this.counters, 'state-snapshot-failed');
+      log.error({ err: error, path: this.stateFile.path }, 'cannot save the live state snapshot');
+    }
   }
 
   private logRejects(): void {

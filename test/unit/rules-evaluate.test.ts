@@ -25,12 +25,13 @@ function stop(user: string, host = 'SENSE-NODE1'): UserEvent {
   return { ...start(user, host), kind: 'session.stop' };
 }
 
-function judgeFor(yaml: string): Judge {
+const STATE_OPTIONS = { inactivityTimeoutMs: 30 * 60_000, graceMs: 5 * 60_000 };
+
+function judgeFor(yaml: string, state = new LiveState(STATE_OPTIONS)): Judge {
   const loaded = loadRuleSources([{ name: 'rules.yaml', text: yaml }], {
     defaultTimezone: 'Europe/Stockholm',
   });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-  const state = new LiveState({ inactivityTimeoutMs: 30 * 60_000, graceMs: 5 * 60_000 });
   const compiled = compileRules(loaded.ruleSet, { defaultTimezone: 'Europe/Stockholm', state });
   return new Judge(state, new RuleEvaluator(compiled, { maxEpisodes: 1000 }));
 }
@@ -314,5 +315,30 @@ rules:
     ['{fact: host, operator: notEqual, value: SENSE-NODE1}', [start('CORP\\a')], false],
   ])('%s → %s', async (condition, events, expected) => {
     expect(await matches(condition, events)).toBe(expected);
+  });
+});
+
+describe('alert memory snapshots', () => {
+  it('restores throttle and resolve memory for unchanged rules, and forgets changed ones', async () => {
+    const first = judgeFor(LIMIT);
+    const fired = [];
+    for (let i = 0; i < 5; i++) fired.push(...(await first.event(start('CORP\\m'), `E${i}`, T0)).notices);
+    const alertId = fired[0]?.alertId;
+    const snapshot = JSON.parse(JSON.stringify(first.evaluator.snapshot())) as ReturnType<
+      RuleEvaluator['snapshot']
+    >;
+
+    const restoredState = LiveState.restore(first.state.snapshot(), STATE_OPTIONS, T0 + 1000);
+    const same = judgeFor(LIMIT, restoredState);
+    expect(same.evaluator.restore(snapshot)).toBe(1);
+    // Still inside the episode restored from the snapshot: a 6th session does not fire again…
+    expect((await same.event(start('CORP\\m'), 'F', T0 + 1000)).notices).toEqual([]);
+    // …and going below the limit resolves that same alert.
+    await same.event(stop('CORP\\m'), 'S1', T0 + 2000);
+    const { notices } = await same.event(stop('CORP\\m'), 'S2', T0 + 3000);
+    expect(notices.map((n) => [n.status, n.alertId])).toEqual([['resolved', alertId]]);
+
+    const changed = judgeFor(LIMIT.replace('throttle: 30m', 'throttle: 10m'));
+    expect(changed.evaluator.restore(snapshot)).toBe(0);
   });
 });

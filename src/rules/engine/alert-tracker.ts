@@ -5,6 +5,19 @@ import type { Rule } from '../types.js';
 /** How many triggering event ids an alert carries (the most recent ones). */
 const MAX_EVENT_IDS = 20;
 
+/** An episode as saved in the state snapshot (plain JSON). */
+export interface EpisodeSnapshot {
+  readonly ruleId: string;
+  readonly key: string;
+  readonly firingSince: number;
+  readonly firstEventId: string;
+  readonly lastNotifiedAt: number;
+  readonly notifications: number;
+  readonly eventIds: readonly string[];
+  readonly lastEvent: SidecarEvent;
+  readonly lastSeenAt: number;
+}
+
 interface Episode {
   readonly ruleId: string;
   readonly key: string;
@@ -126,6 +139,22 @@ export class AlertTracker {
       const throttle = throttleOf(episode.ruleId);
       if (throttle !== undefined && now - episode.lastNotifiedAt >= throttle) this.episodes.delete(slot);
     }
+  }
+
+  /** Oldest first, so a restore re-inserts them in recency order. */
+  snapshot(): EpisodeSnapshot[] {
+    return [...this.episodes.values()].map((e) => ({ ...e, eventIds: [...e.eventIds] }));
+  }
+
+  /** Adds saved episodes; `keep` filters out those of rules that are gone or changed. */
+  restore(episodes: readonly EpisodeSnapshot[], keep: (ruleId: string) => boolean): number {
+    let restored = 0;
+    for (const e of episodes) {
+      if (!keep(e.ruleId)) continue;
+      this.remember(slotOf(e.ruleId, e.key), { ...e, eventIds: [...e.eventIds] });
+      restored++;
+    }
+    return restored;
   }
 
   private remember(slot: string, episode: Episode): void {

@@ -1,7 +1,7 @@
 import type { SidecarEvent } from '../../core/events.js';
 import { qualifiedUser } from '../../core/events.js';
 import type { Rule, RuleKey } from '../types.js';
-import { AlertTracker } from './alert-tracker.js';
+import { AlertTracker, type EpisodeSnapshot } from './alert-tracker.js';
 import type { CompiledRules, EngineSlot } from './compile.js';
 import { eventFacts } from './context.js';
 import { type ConditionTrace, factValues, traceOf } from './trace.js';
@@ -31,6 +31,12 @@ export interface RuleCounters {
   fired: Map<string, number>;
   resolved: Map<string, number>;
   throttled: Map<string, number>;
+}
+
+export interface RulesSnapshot {
+  readonly version: 1;
+  readonly fingerprints: Readonly<Record<string, string>>;
+  readonly episodes: readonly EpisodeSnapshot[];
 }
 
 export function keyOf(key: RuleKey, event: SidecarEvent): string {
@@ -79,6 +85,20 @@ export class RuleEvaluator {
 
   get episodesEvicted(): number {
     return this.tracker.evicted;
+  }
+
+  /** Throttle and resolve memory, with the fingerprint of each rule it belongs to. */
+  snapshot(): RulesSnapshot {
+    return { version: 1, fingerprints: Object.fromEntries(this.compiled.fingerprints), episodes: this.tracker.snapshot() };
+  }
+
+  /** Restores the memory of rules whose definition is unchanged; returns how many episodes came back. */
+  restore(snapshot: RulesSnapshot): number {
+    const now = this.compiled.fingerprints;
+    return this.tracker.restore(snapshot.episodes, (id) => {
+      const before = snapshot.fingerprints[id];
+      return before !== undefined && before === now.get(id);
+    });
   }
 
   /** Swaps in a new rule set; throttle and resolve memory survive for rules that did not change. */
