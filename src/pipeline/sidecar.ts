@@ -65,7 +65,8 @@ const YIELD_EVERY = 64;
 const REJECT_LOG_INTERVAL_MS = 5_000;
 /** How often silent sessions are expired and firing alerts re-checked against the time. */
 const TICK_INTERVAL_MS = 5_000;
-const MIN_COUNT_HORIZON_MS = 3_600_000;
+/** Counts kept at least this far back even when no rule asks for a window. */
+const MIN_COUNT_HORIZON_MS = 60_000;
 /** Records waiting for NATS in memory, until the durable outbox replaces it. */
 const MEMORY_OUTBOX_RECORDS = 200_000;
 /** Alert episodes (rule × key) remembered for throttle and resolve at most. */
@@ -107,8 +108,9 @@ export class Sidecar implements Lifecycle {
     const loaded = await loadRules(config.rules.paths, { defaultTimezone: config.rules.timezone });
     if (!loaded.ok) return { ok: false, issues: loaded.issues };
     for (const warning of loaded.warnings) deps.log.warn(formatRuleIssue(warning));
-    // Counts are kept as far back as the longest window the rules ask for at start (at least an
-    // hour); a reload that asks for more sees counts clamped to this until the next restart.
+    // Counts are kept as far back as the longest window the rules ask for at start (memory per
+    // active key grows with it); a reload that asks for more sees counts clamped to this until
+    // the next restart.
     const options: LiveStateOptions = {
       inactivityTimeoutMs: config.sessions.inactivityTimeoutMs,
       graceMs: config.sessions.expiryGraceMs,
