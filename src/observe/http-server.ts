@@ -1,0 +1,165 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Lifecycle } from '../core/lifecycle.js';
+import { healthOf, httpStatusOf, type HealthInputs } from './health.js';
+
+/**
+ * `/healthz` and `/metrics` over plain node:http, on a loopback port by default (`http.host`,
+ * `http.port`). GET and HEAD only (405 with `Allow` otherwise), 404 for any other path; the
+ * query string is ignored.
+ *
+ * Nothing here can hold up the pipeline: health is a few reads, and metrics rendering is
+ * asynchronous (prom-client reads the sidecar's counters in one synchronous pass, then formats).
+ * Scrapes that arrive while one is being rendered share that rendering.
+ */
+
+export interface ObserveServerOptions {
+  readonly host: string;
+  /** 0 = any free port; `port` tells which after start. */
+  readonly port: number;
+  /** createSidecarMetrics() output, or anything with the same shape. */
+  readonly metrics: { readonly registry: { readonly contentType: string }; render(): Promise<string> };
+  /** Readings for healthOf, taken at each request. */
+  readonly health: () => HealthInputs;
+  /** Told when a request fails inside the server (rendering threw); optional. */
+  readonly log?: { warn(object: object, message: string): void };
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+const ALLOWED_METHODS = 'GET, HEAD';
+
+export class ObserveServer implements Lifecycle {
+  private server: Server | null = null;
+  private starting: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+  private rendering: Promise<string> | null = null;
+  private boundPort: number | null = null;
+
+  constructor(private readonly options: ObserveServerOptions) {}
+
+  /** The port listened on after start (the configured one before). */
+  get port(): number {
+    return this.boundPort ?? this.options.port;
+  }
+
+  /** `http://host:port`, for logs and tests (IPv6 hosts in brackets). */
+  get url(): string {
+    const { host } = this.options;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /** Listens on host:port; rejects (with the address in the message) when it cannot. */
+  start(): Promise<void> {
+    if (this.stopping !== null) return Promise.resolve();
+    this.starting ??= this.listen();
+    return this.starting;
+  }
+
+  private async listen(): Promise<void> {
+    const server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      const failed = (error: Error): void => {
+        const where = `${this.options.host}:${this.options.port}`;
+        reject(new Error(`cannot listen on ${where}: ${error.message}`, { cause: error }));
+      };
+      server.once('error', failed);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', failed);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.boundPort = (server.address() as AddressInfo).port;
+  }
+
+  /**
+   * Stops listening; idle keep-alive connections are closed at once, requests in progress get
+   * until `deadline` (epoch ms) before their connections are cut. Idempotent, safe without start.
+   */
+  stop(deadline: number): Promise<void> {
+    this.stopping ??= this.close(deadline);
+    return this.stopping;
+  }
+
+  private async close(deadline: number): Promise<void> {
+    // A start in progress finishes first, so that a socket bound late is closed too.
+    await this.starting?.catch(() => undefined);
+    const server = this.server;
+    if (server === null) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()));
+    timer.unref();
+    try {
+      await closed;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    const route = path === '/healthz' ? 'health' : path === '/metrics' ? 'metrics' : null;
+    if (route === null) {
+      send(res, 404, TEXT_TYPE, 'not found: try /healthz or /metrics\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', ALLOWED_METHODS);
+      send(res, 405, TEXT_TYPE, `method ${req.method ?? ''} not allowed: use GET\n`);
+      return;
+    }
+    if (route === 'health') this.health(res);
+    else void this.metrics(res);
+  }
+
+  private health(res: ServerResponse): void {
+    let body: string;
+    let status: number;
+    try {
+      const report = healthOf(this.options.health());
+      status = httpStatusOf(report.status);
+      body = JSON.stringify(report) + '\n';
+    } catch (error) {
+      this.options.log?.warn({ err: error }, 'health check failed');
+      send(res, 500, JSON_TYPE, JSON.stringify({ status: 'unhealthy', error: message(error) }) + '\n');
+      return;
+    }
+    send(res, status, JSON_TYPE, body);
+  }
+
+  private async metrics(res: ServerResponse): Promise<void> {
+    try {
+      const text = await this.render();
+      send(res, 200, this.options.metrics.registry.contentType, text);
+    } catch (error) {
+      this.options.log?.warn({ err: error }, 'metrics rendering failed');
+      send(res, 500, TEXT_TYPE, `metrics rendering failed: ${message(error)}\n`);
+    }
+  }
+
+  /** One rendering at a time; requests that arrive meanwhile get the same text. */
+  private render(): Promise<string> {
+    if (this.rendering === null) {
+      const rendering = this.options.metrics.render().finally(() => {
+        if (this.rendering === rendering) this.rendering = null;
+      });
+      this.rendering = rendering;
+    }
+    return this.rendering;
+  }
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = status;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

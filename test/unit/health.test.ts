@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { healthOf, httpStatusOf, type HealthInputs } from '../../src/observe/health.js';
+
+function inputs(over: Partial<HealthInputs> = {}): HealthInputs {
+  return {
+    outbox: { healthy: true, lastError: null },
+    nats: { state: 'connected' },
+    intakeDepth: 0,
+    intakeCapacity: 65536,
+    ...over,
+  };
+}
+
+describe('healthOf', () => {
+  it('is ok when the outbox takes records, NATS is connected and the intake has room', () => {
+    const report = healthOf(inputs({ intakeDepth: 100 }));
+    expect(report).toEqual({
+      status: 'ok',
+      checks: {
+        outbox: { ok: true, lastError: null },
+        nats: { ok: true, state: 'connected' },
+        intake: { ok: true, depth: 100, capacity: 65536, fill: 0.002 },
+      },
+    });
+    expect(httpStatusOf(report.status)).toBe(200);
+  });
+
+  it('is unhealthy (503) when the outbox cannot be written, whatever else holds', () => {
+    const report = healthOf(
+      inputs({ outbox: { healthy: false, lastError: 'ENOSPC: no space left on device, write' } }),
+    );
+    expect(report.status).toBe('unhealthy');
+    expect(report.checks.outbox).toEqual({ ok: false, lastError: 'ENOSPC: no space left on device, write' });
+    expect(httpStatusOf(report.status)).toBe(503);
+    const worse = healthOf(
+      inputs({ outbox: { healthy: false, lastError: null }, nats: { state: 'disconnected' } }),
+    );
+    expect(worse.status).toBe('unhealthy');
+  });
+
+  it.each(['disconnected', 'connecting', 'closed'])(
+    'is degraded (still 200) when NATS is %s: the outbox covers it',
+    (state) => {
+      const report = healthOf(inputs({ nats: { state } }));
+      expect(report.status).toBe('degraded');
+      expect(report.checks.nats).toEqual({ ok: false, state });
+      expect(httpStatusOf(report.status)).toBe(200);
+    },
+  );
+
+  it('is degraded when the intake queue is over 90% full, not at 90%', () => {
+    expect(healthOf(inputs({ intakeDepth: 90, intakeCapacity: 100 })).status).toBe('ok');
+    const over = healthOf(inputs({ intakeDepth: 91, intakeCapacity: 100 }));
+    expect(over.status).toBe('degraded');
+    expect(over.checks.intake).toEqual({ ok: false, depth: 91, capacity: 100, fill: 0.91 });
+    expect(healthOf(inputs({ intakeDepth: 100, intakeCapacity: 100 })).checks.intake.fill).toBe(1);
+  });
+
+  it('does not divide by a zero capacity', () => {
+    const report = healthOf(inputs({ intakeDepth: 5, intakeCapacity: 0 }));
+    expect(report.checks.intake).toEqual({ ok: true, depth: 5, capacity: 0, fill: 0 });
+  });
+
+  it('keeps the last outbox error on a healthy outbox (it recovered)', () => {
+    const report = healthOf(inputs({ outbox: { healthy: true, lastError: 'EIO' } }));
+    expect(report.status).toBe('ok');
+    expect(report.checks.outbox).toEqual({ ok: true, lastError: 'EIO' });
+  });
+});
