@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { Sidecar } from '../pipeline/sidecar.js';
-import { formatRuleIssue } from '../rules/types.js';
 import { type CommandIo, writeLine } from './io.js';
 import { EXIT_BAD_CONFIG, loadConfigFile } from './load-config-file.js';
 
@@ -43,11 +42,8 @@ export async function runRunCommand(
   const log = createLogger(config.log.level, io.stdout);
   const created = await Sidecar.create({ config, clock: systemClock, log, version });
   if (!created.ok) {
-    for (const issue of created.issues) writeLine(io.stderr, formatRuleIssue(issue));
-    writeLine(
-      io.stderr,
-      `rule files refused: fix them (sense-sidecar rules check ${config.rules.paths.join(' ')})`,
-    );
+    for (const problem of created.problems) writeLine(io.stderr, problem);
+    writeLine(io.stderr, `sense-sidecar refused to start: ${created.problems.length} problem(s) above`);
     return EXIT_BAD_CONFIG;
   }
   const { sidecar } = created;

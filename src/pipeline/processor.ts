@@ -3,7 +3,10 @@ import type { IdGenerator } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Reject } from '../core/reject.js';
 import type { Decoder } from '../ingest/decode.js';
-import { alertEnvelope, alertMessageId } from '../publish/alert-envelope.js';
+import type { SidecarEvent } from '../core/events.js';
+import { alertEnvelope } from '../publish/alert-envelope.js';
+import { scrubAlertEnvelope, scrubEvent, scrubReject } from '../privacy/scrub.js';
+import type { UserHasher } from '../privacy/user-hasher.js';
 import { eventEnvelope, expiredEnvelope, rejectEnvelope } from '../publish/cloudevents.js';
 import type { Outbox, OutboxRecord, RecordPriority } from '../publish/outbox.js';
 import type { Subjects } from '../publish/subjects.js';
@@ -22,6 +25,8 @@ export interface ProcessorDeps {
   readonly rejectSummary: RejectSummary;
   readonly judge: Judge;
   readonly log: Logger;
+  /** Privacy mode: user directory and id replaced by keyed hashes in everything published. */
+  readonly hasher: UserHasher | null;
 }
 
 export interface Processor {
@@ -31,12 +36,16 @@ export interface Processor {
   foreign(datagram: Datagram): void;
   /** Expire silent sessions and re-check firing alerts as time passes. Must not overlap `datagram`. */
   tick(now: number): Promise<void>;
+  /** Publishes an alert the sidecar raises itself (e.g. the outbox is full). */
+  alert(notice: AlertNotice): void;
 }
 
 const utf8 = new TextEncoder();
 
 export function createProcessor(deps: ProcessorDeps): Processor {
-  const { node, decode, subjects, nextId, outbox, counters, rejectSummary, judge, log } = deps;
+  const { node, decode, subjects, nextId, outbox, counters, rejectSummary, judge, log, hasher } = deps;
+  // Rules and state see the clear names (lists name people); only what leaves is scrubbed.
+  const outward = <E extends SidecarEvent>(event: E): E => (hasher === null ? event : scrubEvent(event, hasher));
 
   const append = (subject: string, id: string, body: unknown, priority: RecordPriority, at: number): void => {
     const record: OutboxRecord = {
@@ -53,28 +62,21 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     countReject(counters, reject.reason);
     rejectSummary.add(reject.reason, reject.detail, `${meta.source.address}:${meta.source.port}`);
     const id = nextId();
-    append(subjects.reject(), id, rejectEnvelope(reject, meta, id, node), 'reject', meta.receivedAt);
+    const published = hasher === null ? reject : scrubReject(reject);
+    append(subjects.reject(), id, rejectEnvelope(published, meta, id, node), 'reject', meta.receivedAt);
   };
 
   const alerted = (notices: readonly AlertNotice[]): void => {
     for (const notice of notices) {
       const { rule } = notice;
-      const fields = {
-        rule: rule.id,
-        severity: rule.severity,
-        key: notice.key,
-        host: notice.host,
-        facts: notice.facts,
-      };
-      if (notice.status === 'firing') log.warn({ alert: fields }, `alert firing: ${notice.message}`);
-      else log.info({ alert: fields }, `alert resolved: ${notice.message}`);
-      append(
-        subjects.alert(notice.host, rule.severity, rule.id),
-        alertMessageId(notice),
-        alertEnvelope(notice, node),
-        'alert',
-        notice.at,
-      );
+      const plain = alertEnvelope(notice, node);
+      const body = hasher === null ? plain : scrubAlertEnvelope(plain, [notice.user], hasher);
+      // The log stays on the node, but in privacy mode it shows the scrubbed text too.
+      const { key, facts, message } = body.data;
+      const fields = { rule: rule.id, severity: rule.severity, key, host: notice.host, facts };
+      if (notice.status === 'firing') log.warn({ alert: fields }, `alert firing: ${message}`);
+      else log.info({ alert: fields }, `alert resolved: ${message}`);
+      append(subjects.alert(notice.host, rule.severity, rule.id), body.id, body, 'alert', notice.at);
     }
   };
 
@@ -108,6 +110,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         bytes: datagram.bytes.byteLength,
       };
       rejected(reject, datagram);
+    },
+    alert(notice) {
+      alerted([notice]);
     },
     async tick(now) {
       const { expired, notices } = await judge.tick(now, nextId);

@@ -12,22 +12,31 @@ import { createDecoder } from '../ingest/decode.js';
 import { readKernelUdpDrops } from '../ingest/kernel-udp-drops.js';
 import { UdpSource } from '../ingest/udp-source.js';
 import { envelope, RULES_REJECTED_TYPE, STATUS_TYPE } from '../publish/cloudevents.js';
-import { MemoryOutbox } from '../publish/memory-outbox.js';
-import { NatsPublisher } from '../publish/nats-publisher.js';
-import type { Outbox } from '../publish/outbox.js';
+import { JetStreamPublisher } from '../publish/jetstream-publisher.js';
+import { natsConnectionOptions } from '../publish/nats-connection.js';
+import { DiskOutbox, type RecoveryReport } from '../publish/outbox/disk-outbox.js';
+import type { RecordPriority } from '../publish/outbox.js';
+import { createSidecarMetrics } from '../observe/metrics.js';
+import type { HealthInputs } from '../observe/health.js';
+import { ObserveServer } from '../observe/http-server.js';
+import { loadPrivacySecret } from '../privacy/secret.js';
+import { createUserHasher, type UserHasher } from '../privacy/user-hasher.js';
+import { readFile } from 'node:fs/promises';
 import { createSubjects, type Subjects } from '../publish/subjects.js';
 import { RuleEvaluator } from '../rules/engine/evaluator.js';
 import { Judge } from '../rules/judge.js';
 import { compileRules, longestWindowMs } from '../rules/engine/compile.js';
 import { loadRules } from '../rules/load/index.js';
 import { type ReloadOutcome, RulesReloader } from '../rules/reloader.js';
-import { formatRuleIssue, type RuleIssue } from '../rules/types.js';
+import { formatRuleIssue } from '../rules/types.js';
 import { LiveState, type LiveStateOptions } from '../state/live-state.js';
 import { type SavedState, StateFile } from './state-file.js';
+import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Datagram } from './intake-queue.js';
 import { createProcessor, type Processor } from './processor.js';
 import { RejectSummary } from './reject-summary.js';
 import { buildStatus, type RulesStatus } from './status.js';
+import { outboxFullNotice } from './system-alerts.js';
 
 export interface SidecarDeps {
   readonly config: SidecarConfig;
@@ -37,6 +46,19 @@ export interface SidecarDeps {
 }
 
 const STATE_FILE = 'state.json';
+const OUTBOX_DIR = 'outbox';
+
+function logRecovery(report: RecoveryReport, log: Logger): void {
+  const { recovered, corrupt, corruptBytes, quarantined, notes } = report;
+  if (recovered > 0) log.info({ recovered }, `outbox: ${recovered} record(s) from the last run wait for NATS`);
+  if (corrupt > 0) {
+    log.warn(
+      { corrupt, corruptBytes, quarantined },
+      `outbox: ${corrupt} corrupt record(s) set aside in quarantine; the rest will be published`,
+    );
+  }
+  for (const note of notes) log.info({ note }, 'outbox recovery');
+}
 
 /**
  * The state from the last snapshot, or an empty one. A snapshot that cannot be used is moved
@@ -67,8 +89,6 @@ const REJECT_LOG_INTERVAL_MS = 5_000;
 const TICK_INTERVAL_MS = 5_000;
 /** Counts kept at least this far back even when no rule asks for a window. */
 const MIN_COUNT_HORIZON_MS = 60_000;
-/** Records waiting for NATS in memory, until the durable outbox replaces it. */
-const MEMORY_OUTBOX_RECORDS = 200_000;
 /** Alert episodes (rule × key) remembered for throttle and resolve at most. */
 const MAX_EPISODES = 100_000;
 
@@ -82,11 +102,11 @@ const MAX_EPISODES = 100_000;
 export class Sidecar implements Lifecycle {
   readonly counters: StageCounters = createCounters();
   private readonly intake: BoundedQueue<Datagram>;
-  private readonly outbox: Outbox;
   private readonly subjects: Subjects;
   private readonly nextId: IdGenerator;
   private readonly processor: Processor;
-  private readonly publisher: NatsPublisher;
+  private readonly publisher: JetStreamPublisher;
+  private readonly observe: ObserveServer | null;
   private readonly source: UdpSource;
   private readonly reloader: RulesReloader;
   private readonly rejectSummary = new RejectSummary();
@@ -100,14 +120,22 @@ export class Sidecar implements Lifecycle {
   private worker: Promise<void> | undefined;
   private closing = false;
 
-  /** Loads the rules first: a sidecar with invalid rule files does not start. */
-  static async create(
-    deps: SidecarDeps,
-  ): Promise<{ ok: true; sidecar: Sidecar } | { ok: false; issues: readonly RuleIssue[] }> {
-    const { config } = deps;
+  /**
+   * Everything that can refuse a start is checked here, before anything listens: rule files,
+   * NATS credentials and TLS files, the privacy secret, the outbox directory. Problems come back
+   * as lines for the operator (rule problems as file:line:column), not as exceptions.
+   */
+  static async create(deps: SidecarDeps): Promise<{ ok: true; sidecar: Sidecar } | { ok: false; problems: readonly string[] }> {
+    const { config, clock, log } = deps;
     const loaded = await loadRules(config.rules.paths, { defaultTimezone: config.rules.timezone });
-    if (!loaded.ok) return { ok: false, issues: loaded.issues };
-    for (const warning of loaded.warnings) deps.log.warn(formatRuleIssue(warning));
+    if (!loaded.ok) return { ok: false, problems: loaded.issues.map(formatRuleIssue) };
+    for (const warning of loaded.warnings) log.warn(formatRuleIssue(warning));
+    const connection = await natsConnectionOptions(config.nats);
+    if (!connection.ok) return { ok: false, problems: connection.problems };
+    const secret = await loadPrivacySecret(config.privacy, readFile);
+    if (secret.problems.length > 0) return { ok: false, problems: secret.problems };
+    const hasher = secret.key === null ? null : createUserHasher(secret.key);
+
     // Counts are kept as far back as the longest window the rules ask for at start (memory per
     // active key grows with it); a reload that asks for more sees counts clamped to this until
     // the next restart.
@@ -124,25 +152,52 @@ export class Sidecar implements Lifecycle {
     if (saved !== null) {
       const episodes = evaluator.restore(saved.rules);
       const stats = state.stats();
-      deps.log.info(
+      log.info(
         { takenAt: new Date(saved.takenAt).toISOString(), users: stats.users, sessions: stats.sessions, alertEpisodes: episodes },
         'live state restored from the last snapshot',
       );
     }
-    return { ok: true, sidecar: new Sidecar(deps, new Judge(state, evaluator), stateFile) };
+
+    // The full hook needs the sidecar, which needs the outbox: bound once both exist.
+    let onFull: (priority: RecordPriority) => void = () => undefined;
+    let opened: { outbox: DiskOutbox; report: RecoveryReport };
+    try {
+      opened = await DiskOutbox.open({
+        dir: join(config.dataDir, OUTBOX_DIR),
+        maxBytes: config.outbox.maxBytes,
+        segmentBytes: config.outbox.segmentBytes,
+        fsyncIntervalMs: config.outbox.fsyncIntervalMs,
+        fsyncRecords: config.outbox.fsyncRecords,
+        now: () => clock.now(),
+        onFull: (priority) => {
+          onFull(priority);
+        },
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ok: false, problems: [`dataDir ${config.dataDir}: cannot open the outbox (${reason}); check the path and its permissions`] };
+    }
+    logRecovery(opened.report, log);
+    const sidecar = new Sidecar(deps, new Judge(state, evaluator), stateFile, opened.outbox, connection, hasher);
+    onFull = (priority) => {
+      sidecar.outboxFull(priority);
+    };
+    return { ok: true, sidecar };
   }
 
   private constructor(
     private readonly deps: SidecarDeps,
     private readonly judge: Judge,
     private readonly stateFile: StateFile,
+    private readonly outbox: DiskOutbox,
+    connection: { readonly options: NodeConnectionOptions; readonly describe: string },
+    hasher: UserHasher | null,
   ) {
     const { config, clock, log } = deps;
     this.startedAt = clock.now();
     const { ruleSet } = judge.evaluator.rules;
     this.rulesStatus = { rules: ruleSet.rules.length, files: [...ruleSet.files], lastReload: null };
     this.intake = new BoundedQueue(config.intake.queueSize);
-    this.outbox = new MemoryOutbox(MEMORY_OUTBOX_RECORDS);
     this.subjects = createSubjects(config.nats.subjectPrefix, config.node);
     this.nextId = createIdGenerator(() => clock.now());
     this.processor = createProcessor({
@@ -155,14 +210,43 @@ export class Sidecar implements Lifecycle {
       rejectSummary: this.rejectSummary,
       judge,
       log: log.child({ component: 'rules' }),
+      hasher,
     });
-    this.publisher = new NatsPublisher({
+    this.publisher = new JetStreamPublisher({
       servers: config.nats.servers,
       name: config.nats.name,
+      connection,
       outbox: this.outbox,
       counters: this.counters,
       log: log.child({ component: 'nats' }),
+      subjectPrefix: config.nats.subjectPrefix,
+      jetstream: config.jetstream.enabled,
+      streams: {
+        events: config.jetstream.eventsStream,
+        alerts: config.jetstream.alertsStream,
+        replicas: config.jetstream.replicas,
+        maxAgeMs: config.jetstream.maxAgeMs,
+        duplicateWindowMs: config.jetstream.duplicateWindowMs,
+      },
     });
+    this.observe = config.http.enabled
+      ? new ObserveServer({
+          host: config.http.host,
+          port: config.http.port,
+          metrics: createSidecarMetrics({
+            counters: () => this.counters,
+            outbox: () => this.outbox,
+            nats: () => ({ state: this.publisher.state, mode: this.publisher.mode, ...this.publisher.stats }),
+            rules: () => this.judge.evaluator.counters,
+            state: () => this.judge.state.stats(),
+            now: () => clock.now(),
+            info: () => ({ node: config.node, version: deps.version }),
+            intake: () => ({ depth: this.intake.length, capacity: this.intake.capacity }),
+          }),
+          health: () => this.healthInputs(),
+          log: log.child({ component: 'http' }),
+        })
+      : null;
     this.source = new UdpSource({
       host: config.udp.host,
       port: config.udp.port,
@@ -198,6 +282,7 @@ export class Sidecar implements Lifecycle {
   async start(): Promise<void> {
     const { config, log } = this.deps;
     await this.publisher.start();
+    await this.observe?.start();
     this.worker = this.work();
     await this.source.start();
     await this.reloader.start();
@@ -223,6 +308,8 @@ export class Sidecar implements Lifecycle {
         subjectPrefix: config.nats.subjectPrefix,
         rules: this.rulesStatus.rules,
         ruleFiles: this.rulesStatus.files,
+        http: this.observe?.url ?? null,
+        outboxDepth: this.outbox.depth,
       },
       'sense-sidecar ready',
     );
@@ -243,6 +330,8 @@ export class Sidecar implements Lifecycle {
     this.logRejects();
     await this.publishStatus();
     await this.publisher.stop(deadline);
+    await this.outbox.close();
+    await this.observe?.stop(deadline);
     this.deps.log.info(
       {
         received: this.counters.received,
@@ -278,6 +367,8 @@ export class Sidecar implements Lifecycle {
       }
       const datagram = this.intake.shift();
       if (datagram === undefined) {
+        // Hand what this batch appended to the OS before waiting: a kill -9 then loses none of it.
+        this.outbox.flush();
         if (this.closing) return;
         await new Promise<void>((resolve) => {
           this.wakeWorker = resolve;
@@ -287,7 +378,10 @@ export class Sidecar implements Lifecycle {
       }
       if (datagram.allowed) await this.processor.datagram(datagram);
       else this.processor.foreign(datagram);
-      if (++handled % YIELD_EVERY === 0) await nextTurn();
+      if (++handled % YIELD_EVERY === 0) {
+        this.outbox.flush();
+        await nextTurn();
+      }
     }
   }
 
@@ -313,6 +407,26 @@ export class Sidecar implements Lifecycle {
       clock.now(),
     );
     this.appendStatusRecord(id, body);
+  }
+
+  /** The outbox refused a record for lack of room (called at most once a minute per priority). */
+  outboxFull(priority: RecordPriority): void {
+    const { config, clock, log } = this.deps;
+    const notice = outboxFullNotice(
+      { priority, bytes: this.outbox.bytes, maxBytes: config.outbox.maxBytes, node: config.node },
+      clock.now(),
+    );
+    log.error({ priority, outboxBytes: this.outbox.bytes, maxBytes: config.outbox.maxBytes }, notice.message);
+    this.processor.alert(notice);
+  }
+
+  private healthInputs(): HealthInputs {
+    return {
+      outbox: { healthy: this.outbox.healthy, lastError: this.outbox.lastError },
+      nats: { state: this.publisher.state },
+      intakeDepth: this.intake.length,
+      intakeCapacity: this.intake.capacity,
+    };
   }
 
   /** Taken by the worker between two datagrams, so state and outbox agree on what was handled. */

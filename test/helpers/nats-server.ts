@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,24 +32,39 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+export interface NatsServerOptions {
+  jetstream?: boolean;
+  /**
+   * Text of a nats-server configuration file (authorization, tls, …), written into the server's
+   * temp dir. Address, port and JetStream still come from the command line.
+   */
+  config?: string;
+}
+
 /** A real nats-server on a free loopback port, JetStream optional, state in a temp dir. */
 export class NatsServer {
   private process: ChildProcess | undefined;
   private readonly storeDir: string;
+  private readonly configFile: string | undefined;
 
   private constructor(
     readonly port: number,
     private readonly jetstream: boolean,
+    config: string | undefined,
   ) {
     this.storeDir = mkdtempSync(join(tmpdir(), 'sense-nats-'));
+    if (config !== undefined) {
+      this.configFile = join(this.storeDir, 'nats-server.conf');
+      writeFileSync(this.configFile, config);
+    }
   }
 
-  static async start(options: { jetstream?: boolean } = {}): Promise<NatsServer> {
+  static async start(options: NatsServerOptions = {}): Promise<NatsServer> {
     return NatsServer.startOnPort(await freeTcpPort(), options);
   }
 
-  static async startOnPort(port: number, options: { jetstream?: boolean } = {}): Promise<NatsServer> {
-    const server = new NatsServer(port, options.jetstream ?? false);
+  static async startOnPort(port: number, options: NatsServerOptions = {}): Promise<NatsServer> {
+    const server = new NatsServer(port, options.jetstream ?? false, options.config);
     await server.startProcess();
     return server;
   }
@@ -58,8 +73,19 @@ export class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /** The same server as a tls:// URL (for a config with a tls block). */
+  get tlsUrl(): string {
+    return `tls://127.0.0.1:${this.port}`;
+  }
+
+  /** The server's temp dir (JetStream store, config file); removed by stop(). */
+  get dir(): string {
+    return this.storeDir;
+  }
+
   async startProcess(): Promise<void> {
     const args = ['-a', '127.0.0.1', '-p', String(this.port)];
+    if (this.configFile !== undefined) args.push('-c', this.configFile);
     if (this.jetstream) args.push('-js', '-sd', this.storeDir);
     const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
@@ -73,12 +99,13 @@ export class NatsServer {
     }, `nats-server on port ${this.port}`);
   }
 
-  async stopProcess(): Promise<void> {
+  /** Kills the server (SIGKILL by default; SIGTERM lets it shut down cleanly, flushing its store). */
+  async stopProcess(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.process;
     this.process = undefined;
     if (child === undefined || child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
+    child.kill(signal);
     await exited;
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BoundedQueue } from '../../src/core/bounded-queue.js';
 import { MemoryOutbox } from '../../src/publish/memory-outbox.js';
-import type { OutboxRecord } from '../../src/publish/outbox.js';
+import type { OutboxRecord, RecordPriority } from '../../src/publish/outbox.js';
 
 describe('BoundedQueue', () => {
   it('is FIFO across wrap-around and refuses past capacity', () => {
@@ -21,12 +21,14 @@ describe('BoundedQueue', () => {
   });
 });
 
-function record(id: string): OutboxRecord {
-  return { id, subject: 's', payload: new Uint8Array(), priority: 'event', appendedAt: 0 };
+function record(id: string, priority: RecordPriority = 'alert'): OutboxRecord {
+  return { id, subject: 's', payload: new Uint8Array(), priority, appendedAt: 0 };
 }
 
+// The full contract (shared with the disk outbox) is in outbox-contract.test.ts.
 describe('MemoryOutbox', () => {
   it('keeps records until acknowledged, in order, and refuses when full', async () => {
+    // Alerts may use the whole capacity; lower priorities stop earlier (FULL_THRESHOLDS).
     const outbox = new MemoryOutbox(2);
     let notEmpty = false;
     void outbox.whenNotEmpty().then(() => (notEmpty = true));
@@ -45,5 +47,18 @@ describe('MemoryOutbox', () => {
     await emptied;
     expect(empty).toBe(true);
     expect(outbox.depth).toBe(0);
+    expect(outbox.drops).toEqual({ status: 0, reject: 0, event: 0, alert: 1 });
+  });
+
+  it('keeps headroom for higher priorities', () => {
+    const outbox = new MemoryOutbox(10);
+    const outcomes = (priority: RecordPriority) => {
+      let n = 0;
+      while (outbox.append(record(`${priority}-${n}`, priority)) === 'appended') n++;
+      return n;
+    };
+    expect([outcomes('status'), outcomes('reject'), outcomes('event'), outcomes('alert')]).toEqual([
+      8, 1, 0, 1,
+    ]);
   });
 });

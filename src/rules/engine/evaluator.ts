@@ -1,4 +1,4 @@
-import type { SidecarEvent } from '../../core/events.js';
+import type { SidecarEvent, UserRef } from '../../core/events.js';
 import { qualifiedUser } from '../../core/events.js';
 import type { Rule, RuleKey } from '../types.js';
 import { AlertTracker, type EpisodeSnapshot } from './alert-tracker.js';
@@ -15,6 +15,8 @@ export interface AlertNotice {
   readonly rule: Rule;
   readonly key: string;
   readonly host: string;
+  /** The user of the event the notice was decided on (privacy mode hashes it wherever it appears). */
+  readonly user: UserRef;
   readonly firingSince: number;
   readonly at: number;
   readonly message: string;
@@ -222,6 +224,6 @@ export class RuleEvaluator {
       template === undefined
         ? rule.id
         : template.render({ ...eventFacts(event), rule: rule.id, key, severity: rule.severity, facts });
-    return { status, rule, key, host: event.host, at: now, message, facts, conditions, ...episode };
+    return { status, rule, key, host: event.host, user: event.user, at: now, message, facts, conditions, ...episode };
   }
 }

@@ -1,0 +1,71 @@
+import { open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ioError } from './io.js';
+
+/**
+ * The acknowledgement cursor: where the first unacknowledged record starts. Everything before
+ * it has been confirmed by NATS. Written atomically (temp file, fdatasync, rename), so a crash
+ * leaves the previous cursor or the new one; a cursor that is older than the truth only makes a
+ * restart re-send records NATS already has (the `Nats-Msg-Id` duplicate window drops them).
+ */
+export interface Cursor {
+  /** Sequence number of the segment holding the first unacknowledged record. */
+  readonly segment: number;
+  /** Its byte offset in that segment (a frame boundary; may equal the segment's size). */
+  readonly offset: number;
+  /** Records acknowledged over the outbox's life (for progress reporting). */
+  readonly acknowledged: number;
+}
+
+export const CURSOR_FILE = 'cursor.json';
+
+export type CursorRead =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'ok'; readonly cursor: Cursor }
+  | { readonly kind: 'bad'; readonly problem: string };
+
+export async function readCursor(dir: string): Promise<CursorRead> {
+  const path = join(dir, CURSOR_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    throw ioError('cannot read the outbox cursor', path, error);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'bad', problem: `not JSON (${text.length} characters)` };
+  }
+  if (value === null || typeof value !== 'object') return { kind: 'bad', problem: 'not an object' };
+  const fields = value as Record<string, unknown>;
+  if (fields['version'] !== 1) return { kind: 'bad', problem: 'unknown version' };
+  const { segment, offset, acknowledged } = fields;
+  if (!isCount(segment) || !isCount(offset) || !isCount(acknowledged)) {
+    return { kind: 'bad', problem: 'segment, offset or acknowledged is not a non-negative integer' };
+  }
+  return { kind: 'ok', cursor: { segment, offset, acknowledged } };
+}
+
+export async function writeCursor(dir: string, cursor: Cursor): Promise<void> {
+  const path = join(dir, CURSOR_FILE);
+  const temporary = `${path}.tmp`;
+  try {
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(JSON.stringify({ version: 1, ...cursor }));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    throw ioError('cannot write the outbox cursor', path, error);
+  }
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
