@@ -8,12 +8,18 @@ export interface StoredMessage {
   readonly body: { id: string; type: string; data: Record<string, unknown> } & Record<string, unknown>;
 }
 
-/** Every message stored in a stream, in stream order (an ordered consumer from the first one). */
+/**
+ * Every message stored in a stream, in stream order (an ordered consumer from the first one);
+ * none while the stream does not exist yet (the sidecar creates it once connected).
+ */
 export async function readStream(url: string, stream: string): Promise<StoredMessage[]> {
   const nc = await connect({ servers: url });
   try {
     const jsm = await jetstreamManager(nc);
-    const total = (await jsm.streams.info(stream)).state.messages;
+    const total = await jsm.streams.info(stream).then(
+      (info) => info.state.messages,
+      () => 0,
+    );
     const out: StoredMessage[] = [];
     if (total === 0) return out;
     const consumer = await jetstream(nc).consumers.get(stream);
