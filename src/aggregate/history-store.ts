@@ -1,0 +1,656 @@
+import Database from 'better-sqlite3';
+import type { UserRef } from '../core/events.js';
+import { bucketBounds } from './buckets.js';
+import {
+  type AlertNotice,
+  type ConnectionEndReason,
+  type ConnectionInterval,
+  type History,
+  type AlertsQuery,
+  type LoginsQuery,
+  type LoginRow,
+  type OpenInterval,
+  parseUserRef,
+  type PeaksQuery,
+  type PeakRow,
+  type PruneResult,
+  type RestoreState,
+  type Retention,
+  type SessionEndReason,
+  type SessionEntry,
+  type SessionAtFilter,
+  type SessionInterval,
+  type TimeRange,
+  userKeyOf,
+  type ViewChange,
+} from './types.js';
+
+/**
+ * Schema migrations, in order; `PRAGMA user_version` is the number applied. Append, never edit:
+ * a database written by a newer program (a higher user_version) is refused.
+ *
+ * Times are epoch ms (INTEGER). `start_at`/`end_at` are a half-open interval [start, end);
+ * `end_at` NULL means still open. Interval ids are the CloudEvents ids of the opening events.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    node TEXT NOT NULL,
+    user_key TEXT NOT NULL,
+    directory TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    start_at INTEGER NOT NULL,
+    end_at INTEGER,
+    end_id TEXT,
+    end_reason TEXT
+  );
+  CREATE INDEX sessions_start ON sessions (start_at);
+  CREATE INDEX sessions_open ON sessions (start_at) WHERE end_at IS NULL;
+  CREATE INDEX sessions_end ON sessions (end_at) WHERE end_at IS NOT NULL;
+  CREATE INDEX sessions_user ON sessions (user_key, start_at);
+
+  CREATE TABLE connections (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    node TEXT NOT NULL,
+    user_key TEXT NOT NULL,
+    directory TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    app_id TEXT,
+    start_at INTEGER NOT NULL,
+    end_at INTEGER,
+    end_id TEXT,
+    end_reason TEXT
+  );
+  CREATE INDEX connections_start ON connections (start_at);
+  CREATE INDEX connections_open ON connections (start_at) WHERE end_at IS NULL;
+  CREATE INDEX connections_end ON connections (end_at) WHERE end_at IS NOT NULL;
+  CREATE INDEX connections_user ON connections (user_key, start_at);
+
+  CREATE TABLE logins (
+    host TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (host, minute)
+  ) WITHOUT ROWID;
+  CREATE INDEX logins_minute ON logins (minute);
+
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    key TEXT NOT NULL,
+    host TEXT NOT NULL,
+    node TEXT NOT NULL,
+    message TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    firing_since INTEGER NOT NULL,
+    notification INTEGER NOT NULL
+  );
+  CREATE INDEX alerts_time ON alerts (time);
+  CREATE INDEX alerts_alert ON alerts (alert_id, time);
+
+  -- Longest closed interval per table: bounds how far back an "open at t" query must look.
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO meta (key, value) VALUES ('max_session_ms', 0), ('max_connection_ms', 0);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Rows deleted per statement when pruning, so writers are never blocked for long. */
+const PRUNE_CHUNK = 5000;
+const MINUTE = 60_000;
+
+export interface HistoryStoreOptions {
+  /** How long a statement waits for a lock held by another connection. Default 5 s. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** What one record() call wrote; changes that found nothing to do (a repeat, an unknown id) are skipped. */
+export interface RecordResult {
+  readonly written: number;
+  readonly skipped: number;
+}
+
+type Row = Record<string, unknown>;
+
+interface IntervalTable {
+  readonly name: 'sessions' | 'connections';
+  readonly metaKey: 'max_session_ms' | 'max_connection_ms';
+}
+const SESSIONS: IntervalTable = { name: 'sessions', metaKey: 'max_session_ms' };
+const CONNECTIONS: IntervalTable = { name: 'connections', metaKey: 'max_connection_ms' };
+
+/**
+ * The history in an embedded SQLite database (better-sqlite3, synchronous): session and
+ * connection intervals, log-ins per minute per host, alert notices.
+ *
+ * Writes: record(changes) applies the view's changes in one transaction (call it with a batch,
+ * e.g. every 100 ms or 1,000 changes). Every write is idempotent: an opened interval is
+ * inserted only if its id is new (and only then counts a log-in), an end is set only if it
+ * differs, an alert notice is inserted once per message id. So recording a batch twice (a retry
+ * after a crash) writes once, on top of the view already returning no changes for a duplicate.
+ *
+ * Durability: WAL mode with synchronous=NORMAL: a crash of the process loses nothing committed;
+ * a power cut may lose the last transactions, never corrupts.
+ *
+ * Reads: "open at t" is start_at <= t < end_at (or end_at NULL). Closed intervals are found
+ * through the start index in [t − longest closed interval, t], open ones through a partial
+ * index, so a query reads the intervals of about one longest-session span, not the whole table.
+ */
+export class HistoryStore implements History {
+  private readonly db: Database.Database;
+  private readonly stmts: ReturnType<HistoryStore['prepare']>;
+  private readonly queries = new Map<string, Database.Statement>();
+  private readonly recordTx: (changes: readonly ViewChange[]) => RecordResult;
+  private closed = false;
+
+  /** Opens (creating and migrating if needed) the database at `path`, or ':memory:'. */
+  constructor(path: string, options: HistoryStoreOptions = {}) {
+    this.db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      migrate(this.db);
+      this.stmts = this.prepare();
+      this.recordTx = this.db.transaction((changes: readonly ViewChange[]) => this.write(changes));
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** The journal mode in effect: 'wal' for a file, 'memory' for ':memory:'. */
+  get journalMode(): string {
+    return String(this.db.pragma('journal_mode', { simple: true }));
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  record(changes: readonly ViewChange[]): RecordResult {
+    if (changes.length === 0) return { written: 0, skipped: 0 };
+    return this.recordTx(changes);
+  }
+
+  private write(changes: readonly ViewChange[]): RecordResult {
+    const s = this.stmts;
+    let written = 0;
+    let skipped = 0;
+    let maxSession = 0;
+    let maxConnection = 0;
+    for (const c of changes) {
+      let n = 0;
+      switch (c.kind) {
+        case 'session.opened':
+          n = s.insertSession.run({ ...intervalParams(c), id: c.id }).changes;
+          if (n > 0) s.countLogin.run({ host: c.host, minute: Math.floor(c.start / MINUTE) * MINUTE });
+          break;
+        case 'connection.opened':
+          n = s.insertConnection.run({ ...intervalParams(c), id: c.id, app_id: c.appId }).changes;
+          break;
+        case 'session.closed':
+        case 'connection.closed': {
+          const stmt = c.kind === 'session.closed' ? s.closeSession : s.closeConnection;
+          const row = stmt.get({ id: c.id, end_at: c.end, end_id: c.endId, end_reason: c.reason }) as
+            { start_at: number } | undefined;
+          if (row !== undefined) {
+            n = 1;
+            const span = c.end - row.start_at;
+            if (c.kind === 'session.closed') maxSession = Math.max(maxSession, span);
+            else maxConnection = Math.max(maxConnection, span);
+          }
+          break;
+        }
+        case 'session.reopened':
+          n = s.reopenSession.run({ id: c.id }).changes;
+          break;
+        case 'connection.reopened':
+          n = s.reopenConnection.run({ id: c.id }).changes;
+          break;
+        case 'alert':
+          n = s.insertAlert.run({
+            id: c.id,
+            alert_id: c.alertId,
+            status: c.status,
+            rule: c.rule,
+            severity: c.severity,
+            key: c.key,
+            host: c.host,
+            node: c.node,
+            message: c.message,
+            time: c.time,
+            firing_since: c.firingSince,
+            notification: c.notification,
+          }).changes;
+          break;
+      }
+      if (n > 0) written += 1;
+      else skipped += 1;
+    }
+    if (maxSession > 0) s.raiseMeta.run({ key: SESSIONS.metaKey, value: maxSession });
+    if (maxConnection > 0) s.raiseMeta.run({ key: CONNECTIONS.metaKey, value: maxConnection });
+    return { written, skipped };
+  }
+
+  /**
+   * Deletes closed intervals that ended, log-in minutes and alert notices older than
+   * `now − retention` (per kind, or one number for all). Open intervals are kept whatever
+   * their age. Deletes in chunks, each its own transaction.
+   */
+  prune(now: number, retention: Retention): PruneResult {
+    const keep =
+      typeof retention === 'number'
+        ? { sessions: retention, connections: retention, logins: retention, alerts: retention }
+        : retention;
+    const s = this.stmts;
+    const chunked = (stmt: Database.Statement, ms: number | undefined): number => {
+      if (ms === undefined) return 0;
+      let total = 0;
+      for (;;) {
+        const n = stmt.run({ cutoff: now - ms, limit: PRUNE_CHUNK }).changes;
+        total += n;
+        if (n < PRUNE_CHUNK) return total;
+      }
+    };
+    return {
+      sessions: chunked(s.pruneSessions, keep.sessions),
+      connections: chunked(s.pruneConnections, keep.connections),
+      logins: chunked(s.pruneLogins, keep.logins),
+      alerts: chunked(s.pruneAlerts, keep.alerts),
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  /**
+   * One entry per session open at `t` (start <= t < end), oldest first: the body of
+   * `GET /api/sessions?at=`. `app`: only sessions of users who had a connection to that app
+   * open at `t` on the same host.
+   */
+  sessionsAt(t: number, filter: SessionAtFilter = {}): SessionEntry[] {
+    const params: Row = { t, span: this.longest(SESSIONS) };
+    const where: string[] = [];
+    if (filter.host !== undefined) {
+      where.push('host = @host COLLATE NOCASE');
+      params.host = filter.host;
+    }
+    if (filter.user !== undefined) {
+      const user = parseUserRef(filter.user);
+      if (user === null) return [];
+      where.push('user_key = @user');
+      params.user = userKeyOf(user);
+    }
+    if (filter.app !== undefined) {
+      where.push(`EXISTS (SELECT 1 FROM connections c WHERE c.user_key = s.user_key AND c.host = s.host
+        AND c.app_id = @app AND c.start_at <= @t AND (c.end_at IS NULL OR c.end_at > @t))`);
+      params.app = filter.app.toLowerCase();
+    }
+    const extra = where.map((w) => ` AND ${w}`).join('');
+    const sql = `
+      SELECT id, host, directory, user_id, start_at, user_key FROM sessions s
+        WHERE end_at IS NULL AND start_at <= @t${extra}
+      UNION ALL
+      SELECT id, host, directory, user_id, start_at, user_key FROM sessions s
+        WHERE start_at <= @t AND start_at >= @t - @span AND end_at > @t${extra}
+      ORDER BY start_at, host, user_key, id`;
+    const rows = this.query(sql).all(params) as {
+      host: string;
+      directory: string;
+      user_id: string;
+      start_at: number;
+    }[];
+    return rows.map((r) => ({
+      host: r.host,
+      user: { directory: r.directory, id: r.user_id },
+      start: new Date(r.start_at).toISOString(),
+    }));
+  }
+
+  /**
+   * Peak concurrency per hour or day over the whole buckets overlapping [from, to), computed
+   * from the intervals: a user counts once however many sessions (on however many hosts) they
+   * hold; an interval [start, end) that ends when another begins does not overlap it. Open
+   * intervals count as open until `to`. Buckets in UTC unless `timeZone` names an IANA zone.
+   */
+  peaks(query: PeaksQuery): PeakRow[] {
+    const bounds = bucketBounds(query.from, query.to, query.bucket, query.timeZone);
+    const from = bounds[0] ?? query.from;
+    const to = bounds[bounds.length - 1] ?? query.to;
+    const params: Row = { from, to, span: this.longest(SESSIONS) };
+    let hostWhere = '';
+    if (query.host !== undefined) {
+      hostWhere = ' AND host = @host COLLATE NOCASE';
+      params.host = query.host;
+    }
+    const sql = `
+      SELECT user_key, start_at, end_at FROM sessions WHERE end_at IS NULL AND start_at < @to${hostWhere}
+      UNION ALL
+      SELECT user_key, start_at, end_at FROM sessions
+        WHERE start_at < @to AND start_at >= @from - @span AND end_at > @from${hostWhere}`;
+    const rows = this.query(sql).raw(true).all(params) as [string, number, number | null][];
+    return peakRows(rows, bounds);
+  }
+
+  /** Log-ins (session starts) per minute or hour over the whole buckets overlapping [from, to). */
+  loginsPer(query: LoginsQuery): LoginRow[] {
+    const bounds = bucketBounds(query.from, query.to, query.bucket, query.timeZone);
+    const params: Row = { from: bounds[0] ?? query.from, to: bounds[bounds.length - 1] ?? query.to };
+    let hostWhere = '';
+    if (query.host !== undefined) {
+      hostWhere = ' AND host = @host COLLATE NOCASE';
+      params.host = query.host;
+    }
+    const sql = `SELECT minute, SUM(count) FROM logins WHERE minute >= @from AND minute < @to${hostWhere}
+      GROUP BY minute ORDER BY minute`;
+    const rows = this.query(sql).raw(true).all(params) as [number, number][];
+    const out: LoginRow[] = [];
+    let i = 0;
+    for (let b = 0; b + 1 < bounds.length; b++) {
+      const start = bounds[b] ?? 0;
+      const end = bounds[b + 1] ?? 0;
+      let logins = 0;
+      for (; i < rows.length && (rows[i]?.[0] ?? Infinity) < end; i++) logins += rows[i]?.[1] ?? 0;
+      out.push({ start, logins });
+    }
+    return out;
+  }
+
+  /** Sessions of one user (`DIR\id`, case-insensitive) overlapping [from, to), oldest first. */
+  userSessions(user: string, range: TimeRange): SessionInterval[] {
+    return this.userIntervals(SESSIONS, user, range).map((r) => ({
+      id: r.id,
+      host: r.host,
+      node: r.node,
+      user: { directory: r.directory, id: r.user_id },
+      start: r.start_at,
+      end: r.end_at,
+      endReason: r.end_reason as SessionEndReason | null,
+    }));
+  }
+
+  /** App connections of one user overlapping [from, to), oldest first. */
+  userConnections(user: string, range: TimeRange): ConnectionInterval[] {
+    return this.userIntervals(CONNECTIONS, user, range).map((r) => ({
+      id: r.id,
+      host: r.host,
+      node: r.node,
+      user: { directory: r.directory, id: r.user_id },
+      appId: r.app_id ?? null,
+      start: r.start_at,
+      end: r.end_at,
+      endReason: r.end_reason as ConnectionEndReason | null,
+    }));
+  }
+
+  /** Alert notices with `time` in [from, to), newest first, at most `limit`. */
+  alerts(query: AlertsQuery): AlertNotice[] {
+    const params: Row = { from: query.from, to: query.to, limit: Math.max(0, Math.floor(query.limit)) };
+    let hostWhere = '';
+    if (query.host !== undefined) {
+      hostWhere = ' AND host = @host COLLATE NOCASE';
+      params.host = query.host;
+    }
+    const sql = `SELECT * FROM alerts WHERE time >= @from AND time < @to${hostWhere}
+      ORDER BY time DESC, id DESC LIMIT @limit`;
+    return (this.query(sql).all(params) as Row[]).map(alertOf);
+  }
+
+  /**
+   * What a fresh view needs after a restart (ClusterView.restore): every open interval, the
+   * latest notice of alerts still firing, and the ids of starts, ends and alert notices since
+   * `since` (use now − the view's idHorizonMs), so redelivered messages are recognised.
+   */
+  restoreState(since: number): RestoreState {
+    const s = this.stmts;
+    const open = (stmt: Database.Statement, connection: boolean): OpenInterval[] =>
+      (stmt.all() as Row[]).map((r) => ({
+        id: String(r.id),
+        host: String(r.host),
+        node: String(r.node),
+        user: { directory: String(r.directory), id: String(r.user_id) },
+        start: Number(r.start_at),
+        appId: connection && typeof r.app_id === 'string' ? r.app_id : null,
+      }));
+    const seenIds = (s.recentIds.raw(true).all({ since }) as [string][]).map((r) => r[0]);
+    return {
+      sessions: open(s.openSessions, false),
+      connections: open(s.openConnections, true),
+      firingAlerts: (s.firingAlerts.all({ since }) as Row[]).map(alertOf),
+      seenIds,
+    };
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  /** Longest closed interval recorded in a table (ms). */
+  private longest(table: IntervalTable): number {
+    const row = this.stmts.readMeta.get({ key: table.metaKey }) as { value: number } | undefined;
+    return row?.value ?? 0;
+  }
+
+  private userIntervals(table: IntervalTable, user: string, range: TimeRange): IntervalRow[] {
+    const ref = parseUserRef(user);
+    if (ref === null) return [];
+    const sql = `SELECT * FROM ${table.name} WHERE user_key = @user AND start_at < @to
+      AND (end_at IS NULL OR end_at > @from) ORDER BY start_at, id`;
+    return this.query(sql).all({ user: userKeyOf(ref), from: range.from, to: range.to }) as Row[] &
+      IntervalRow[];
+  }
+
+  /** A prepared statement per distinct query text (a handful of filter combinations). */
+  private query(sql: string): Database.Statement {
+    let stmt = this.queries.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.queries.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private prepare() {
+    const db = this.db;
+    const insertInterval = (table: string, extra: string): Database.Statement =>
+      db.prepare(`INSERT OR IGNORE INTO ${table}
+        (id, host, node, user_key, directory, user_id, start_at${extra === '' ? '' : `, ${extra}`})
+        VALUES (@id, @host, @node, @user_key, @directory, @user_id, @start_at${extra === '' ? '' : `, @${extra}`})`);
+    const close = (table: string): Database.Statement =>
+      db.prepare(`UPDATE ${table} SET end_at = @end_at, end_id = @end_id, end_reason = @end_reason
+        WHERE id = @id AND (end_at IS NOT @end_at OR end_id IS NOT @end_id OR end_reason IS NOT @end_reason)
+        RETURNING start_at`);
+    const reopen = (table: string): Database.Statement =>
+      db.prepare(`UPDATE ${table} SET end_at = NULL, end_id = NULL, end_reason = NULL
+        WHERE id = @id AND end_at IS NOT NULL`);
+    const pruneIntervals = (table: string): Database.Statement =>
+      db.prepare(`DELETE FROM ${table} WHERE id IN
+        (SELECT id FROM ${table} WHERE end_at < @cutoff LIMIT @limit)`);
+    const openIntervals = (table: string): Database.Statement =>
+      db.prepare(`SELECT * FROM ${table} WHERE end_at IS NULL ORDER BY start_at, id`);
+    return {
+      insertSession: insertInterval('sessions', ''),
+      insertConnection: insertInterval('connections', 'app_id'),
+      closeSession: close('sessions'),
+      closeConnection: close('connections'),
+      reopenSession: reopen('sessions'),
+      reopenConnection: reopen('connections'),
+      countLogin: db.prepare(`INSERT INTO logins (host, minute, count) VALUES (@host, @minute, 1)
+        ON CONFLICT (host, minute) DO UPDATE SET count = count + 1`),
+      insertAlert: db.prepare(`INSERT OR IGNORE INTO alerts
+        (id, alert_id, status, rule, severity, key, host, node, message, time, firing_since, notification)
+        VALUES (@id, @alert_id, @status, @rule, @severity, @key, @host, @node, @message, @time, @firing_since, @notification)`),
+      raiseMeta: db.prepare(`UPDATE meta SET value = @value WHERE key = @key AND value < @value`),
+      readMeta: db.prepare(`SELECT value FROM meta WHERE key = @key`),
+      pruneSessions: pruneIntervals('sessions'),
+      pruneConnections: pruneIntervals('connections'),
+      pruneLogins: db.prepare(`DELETE FROM logins WHERE (host, minute) IN
+        (SELECT host, minute FROM logins WHERE minute < @cutoff LIMIT @limit)`),
+      pruneAlerts: db.prepare(`DELETE FROM alerts WHERE id IN
+        (SELECT id FROM alerts WHERE time < @cutoff LIMIT @limit)`),
+      openSessions: openIntervals('sessions'),
+      openConnections: openIntervals('connections'),
+      firingAlerts: db.prepare(`SELECT a.* FROM alerts a
+        WHERE a.status = 'firing' AND a.time >= @since
+          AND NOT EXISTS (SELECT 1 FROM alerts r WHERE r.alert_id = a.alert_id AND r.status = 'resolved')
+          AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.alert_id = a.alert_id AND b.status = 'firing'
+            AND (b.notification > a.notification OR (b.notification = a.notification AND b.id > a.id)))
+        ORDER BY a.time`),
+      recentIds: db.prepare(`
+        SELECT id FROM sessions WHERE start_at >= @since
+        UNION ALL SELECT end_id FROM sessions WHERE end_at >= @since AND end_id IS NOT NULL
+        UNION ALL SELECT id FROM connections WHERE start_at >= @since
+        UNION ALL SELECT end_id FROM connections WHERE end_at >= @since AND end_id IS NOT NULL
+        UNION ALL SELECT id FROM alerts WHERE time >= @since`),
+    };
+  }
+}
+
+interface IntervalRow {
+  id: string;
+  host: string;
+  node: string;
+  directory: string;
+  user_id: string;
+  app_id?: string | null;
+  start_at: number;
+  end_at: number | null;
+  end_reason: string | null;
+}
+
+function intervalParams(c: { host: string; node: string; user: UserRef; start: number }): Row {
+  return {
+    host: c.host,
+    node: c.node,
+    user_key: userKeyOf(c.user),
+    directory: c.user.directory,
+    user_id: c.user.id,
+    start_at: c.start,
+  };
+}
+
+function alertOf(r: Row): AlertNotice {
+  return {
+    id: String(r.id),
+    alertId: String(r.alert_id),
+    status: r.status === 'resolved' ? 'resolved' : 'firing',
+    rule: String(r.rule),
+    severity: String(r.severity),
+    key: String(r.key),
+    host: String(r.host),
+    node: String(r.node),
+    message: String(r.message),
+    time: Number(r.time),
+    firingSince: Number(r.firing_since),
+    notification: Number(r.notification),
+  };
+}
+
+/** Applies the migrations the database has not had, each in its own transaction. */
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(
+      `history database schema version ${version} is newer than this program's (${MIGRATIONS.length}); refusing to open it`,
+    );
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    const sql = MIGRATIONS[v] ?? '';
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/**
+ * Peak distinct users and sessions per bucket from [user, start, end|null] rows. Each user's
+ * intervals are merged first (overlapping or touching), so a user counts once; then one sweep
+ * over the start (+1) and end (−1) edges in time order, ends before starts at the same instant
+ * (intervals are half-open). A bucket's peak is the count at its start or after any edge in it.
+ */
+export function peakRows(
+  rows: readonly (readonly [string, number, number | null])[],
+  bounds: readonly number[],
+): PeakRow[] {
+  const from = bounds[0] ?? 0;
+  const to = bounds[bounds.length - 1] ?? 0;
+  const byUser = new Map<string, [number, number][]>();
+  const sessionEdges: [number, number][] = [];
+  for (const [user, start, end] of rows) {
+    const s = Math.max(start, from);
+    const e = Math.min(end ?? to, to);
+    if (e <= s) continue;
+    let list = byUser.get(user);
+    if (list === undefined) {
+      list = [];
+      byUser.set(user, list);
+    }
+    list.push([s, e]);
+    sessionEdges.push([s, 1], [e, -1]);
+  }
+  const userEdges: [number, number][] = [];
+  for (const list of byUser.values()) {
+    list.sort((a, b) => a[0] - b[0]);
+    let [cs, ce] = list[0] ?? [0, 0];
+    for (let i = 1; i < list.length; i++) {
+      const [s, e] = list[i] ?? [0, 0];
+      if (s <= ce) {
+        ce = Math.max(ce, e);
+      } else {
+        userEdges.push([cs, 1], [ce, -1]);
+        cs = s;
+        ce = e;
+      }
+    }
+    if (list.length > 0) userEdges.push([cs, 1], [ce, -1]);
+  }
+  const users = sweep(userEdges, bounds);
+  const sessions = sweep(sessionEdges, bounds);
+  return users.map((u, i) => ({
+    start: u.start,
+    peakUsers: u.peak,
+    peakAt: u.at,
+    peakSessions: sessions[i]?.peak ?? 0,
+  }));
+}
+
+function sweep(
+  edges: [number, number][],
+  bounds: readonly number[],
+): { start: number; peak: number; at: number }[] {
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const out: { start: number; peak: number; at: number }[] = [];
+  let cur = 0;
+  let i = 0;
+  for (let b = 0; b + 1 < bounds.length; b++) {
+    const start = bounds[b] ?? 0;
+    const end = bounds[b + 1] ?? 0;
+    for (; i < edges.length && (edges[i]?.[0] ?? Infinity) <= start; i++) cur += edges[i]?.[1] ?? 0;
+    let peak = cur;
+    let at = start;
+    for (; i < edges.length && (edges[i]?.[0] ?? Infinity) < end; i++) {
+      const edge = edges[i];
+      if (edge === undefined) break;
+      cur += edge[1];
+      if (cur > peak) {
+        peak = cur;
+        at = edge[0];
+      }
+    }
+    out.push({ start, peak, at });
+  }
+  return out;
+}

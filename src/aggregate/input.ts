@@ -1,0 +1,211 @@
+import type { UserRef } from '../core/events.js';
+
+/**
+ * What the aggregator receives: a parsed CloudEvents message from any sidecar (see README
+ * "Subjects and payloads"). `data` is unchecked; decodeInput checks what the view needs and
+ * never throws.
+ */
+export interface AggregateInput {
+  readonly id: string;
+  readonly type: string;
+  readonly source: string;
+  readonly time: string;
+  readonly data: unknown;
+}
+
+/** The envelope fields of a parsed JSON message, or null when it is not a CloudEvent. */
+export function toAggregateInput(value: unknown): AggregateInput | null {
+  if (!isRecord(value)) return null;
+  const { id, type, source, time } = value;
+  if (typeof id !== 'string' || typeof type !== 'string') return null;
+  if (typeof source !== 'string' || typeof time !== 'string') return null;
+  return { id, type, source, time, data: value.data };
+}
+
+export const SOURCE_PREFIX = 'sense-sidecar/';
+
+/** `sense-sidecar/<node>` → `<node>`; any other source is taken whole as the node name. */
+export function nodeOfSource(source: string): string {
+  return source.startsWith(SOURCE_PREFIX) ? source.slice(SOURCE_PREFIX.length) : source;
+}
+
+export type InvalidReason = 'bad-envelope' | 'bad-time' | 'bad-data';
+
+interface Common {
+  readonly id: string;
+  readonly node: string;
+  /** Epoch ms of the message's `time`. */
+  readonly time: number;
+}
+
+interface UserFields extends Common {
+  readonly host: string;
+  readonly user: UserRef;
+}
+
+/** A message the view understands, checked. */
+export type Decoded =
+  | (UserFields & { readonly kind: 'session.start' | 'session.stop' })
+  | (UserFields & { readonly kind: 'session.expired'; readonly sessions: number })
+  | (UserFields & { readonly kind: 'connection.open' | 'connection.close'; readonly appId: string | null })
+  | (Common & { readonly kind: 'status'; readonly status: StatusSummary })
+  | (Common & { readonly kind: 'reject'; readonly reason: string })
+  | (Common & { readonly kind: 'alert'; readonly alert: AlertFields });
+
+/** What the view keeps of a sidecar's status message (README "status"). */
+export interface StatusSummary {
+  readonly version: string;
+  /** Epoch ms, or null when missing. */
+  readonly startedAt: number | null;
+  readonly uptimeSeconds: number | null;
+  readonly received: number | null;
+  readonly decoded: number | null;
+  readonly rejected: number | null;
+  readonly published: number | null;
+  readonly publishErrors: number | null;
+  readonly udpReceiveErrors: number | null;
+  readonly intakeDepth: number | null;
+  readonly outboxDepth: number | null;
+  readonly nats: string;
+}
+
+export interface AlertFields {
+  readonly alertId: string;
+  readonly status: 'firing' | 'resolved';
+  readonly rule: string;
+  readonly severity: string;
+  readonly key: string;
+  readonly host: string;
+  readonly node: string;
+  readonly message: string;
+  readonly firingSince: number;
+  readonly notification: number;
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly message: Decoded }
+  | { readonly ok: false; readonly invalid: InvalidReason }
+  | { readonly ok: false; readonly invalid: null; readonly ignoredType: string };
+
+/** CloudEvents `type` → what to decode. Anything else is ignored (counted by the view). */
+const TYPES = new Map<string, Decoded['kind']>([
+  ['sense.session.start', 'session.start'],
+  ['sense.session.stop', 'session.stop'],
+  ['sense.session.expired', 'session.expired'],
+  ['sense.connection.open', 'connection.open'],
+  ['sense.connection.close', 'connection.close'],
+  ['sense.status', 'status'],
+  ['sense.reject', 'reject'],
+  ['sense.alert.firing', 'alert'],
+  ['sense.alert.resolved', 'alert'],
+]);
+
+/** Checks one message; never throws. An unknown `type` is not invalid, only ignored. */
+export function decodeInput(input: AggregateInput): DecodeResult {
+  if (typeof input.id !== 'string' || input.id === '' || typeof input.source !== 'string') {
+    return { ok: false, invalid: 'bad-envelope' };
+  }
+  const kind = TYPES.get(input.type);
+  if (kind === undefined) return { ok: false, invalid: null, ignoredType: input.type };
+  const time = typeof input.time === 'string' ? Date.parse(input.time) : Number.NaN;
+  if (!Number.isFinite(time)) return { ok: false, invalid: 'bad-time' };
+  const common: Common = { id: input.id, node: nodeOfSource(input.source), time };
+  const data = input.data;
+  if (!isRecord(data)) return { ok: false, invalid: 'bad-data' };
+  const message = decodeData(kind, input.type, common, data);
+  return message === null ? { ok: false, invalid: 'bad-data' } : { ok: true, message };
+}
+
+function decodeData(
+  kind: Decoded['kind'],
+  type: string,
+  common: Common,
+  data: Record<string, unknown>,
+): Decoded | null {
+  switch (kind) {
+    case 'session.start':
+    case 'session.stop':
+    case 'session.expired':
+    case 'connection.open':
+    case 'connection.close': {
+      const host = data.host;
+      const user = userOf(data.user);
+      if (typeof host !== 'string' || host === '' || user === null) return null;
+      const { id, node, time } = common;
+      if (kind === 'session.expired') {
+        const sessions = data.sessions;
+        if (typeof sessions !== 'number' || !Number.isInteger(sessions) || sessions < 0) return null;
+        return { kind, id, node, time, host, user, sessions };
+      }
+      if (kind === 'connection.open' || kind === 'connection.close') {
+        const appId = data.appId ?? null;
+        if (appId !== null && typeof appId !== 'string') return null;
+        return { kind, id, node, time, host, user, appId: appId === '' ? null : appId };
+      }
+      return { kind, id, node, time, host, user };
+    }
+    case 'status':
+      return { ...common, kind, status: statusOf(data) };
+    case 'reject':
+      return { ...common, kind, reason: typeof data.reason === 'string' ? data.reason : 'unknown' };
+    case 'alert': {
+      const alertId = data.alertId;
+      if (typeof alertId !== 'string' || alertId === '') return null;
+      const status = type === 'sense.alert.resolved' ? 'resolved' : 'firing';
+      const firingSince = typeof data.firingSince === 'string' ? Date.parse(data.firingSince) : Number.NaN;
+      return {
+        ...common,
+        kind,
+        alert: {
+          alertId,
+          status,
+          rule: text(data.rule),
+          severity: text(data.severity),
+          key: text(data.key),
+          host: text(data.host),
+          node: typeof data.node === 'string' ? data.node : common.node,
+          message: text(data.message),
+          firingSince: Number.isFinite(firingSince) ? firingSince : common.time,
+          notification: typeof data.notification === 'number' ? data.notification : 0,
+        },
+      };
+    }
+  }
+}
+
+function userOf(value: unknown): UserRef | null {
+  if (!isRecord(value)) return null;
+  const { directory, id } = value;
+  if (typeof directory !== 'string' || typeof id !== 'string' || id === '') return null;
+  return { directory, id };
+}
+
+function statusOf(data: Record<string, unknown>): StatusSummary {
+  const startedAt = typeof data.startedAt === 'string' ? Date.parse(data.startedAt) : Number.NaN;
+  return {
+    version: text(data.version),
+    startedAt: Number.isFinite(startedAt) ? startedAt : null,
+    uptimeSeconds: num(data.uptimeSeconds),
+    received: num(data.received),
+    decoded: num(data.decoded),
+    rejected: num(data.rejected),
+    published: num(data.published),
+    publishErrors: num(data.publishErrors),
+    udpReceiveErrors: num(data.udpReceiveErrors),
+    intakeDepth: num(data.intakeDepth),
+    outboxDepth: num(data.outboxDepth),
+    nats: text(data.nats),
+  };
+}
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
