@@ -45,7 +45,8 @@ const utf8 = new TextEncoder();
 export function createProcessor(deps: ProcessorDeps): Processor {
   const { node, decode, subjects, nextId, outbox, counters, rejectSummary, judge, log, hasher } = deps;
   // Rules and state see the clear names (lists name people); only what leaves is scrubbed.
-  const outward = <E extends SidecarEvent>(event: E): E => (hasher === null ? event : scrubEvent(event, hasher));
+  const outward = <E extends SidecarEvent>(event: E): E =>
+    hasher === null ? event : scrubEvent(event, hasher);
 
   const append = (subject: string, id: string, body: unknown, priority: RecordPriority, at: number): void => {
     const record: OutboxRecord = {
@@ -96,7 +97,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       append(
         subjects.event(event.host, event.kind),
         id,
-        eventEnvelope(event, meta, id, node),
+        eventEnvelope(outward(event), meta, id, node),
         'event',
         meta.receivedAt,
       );
@@ -120,7 +121,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         append(
           subjects.event(event.host, event.kind),
           id,
-          expiredEnvelope(event, id, node, now),
+          expiredEnvelope(outward(event), id, node, now),
           'event',
           now,
         );

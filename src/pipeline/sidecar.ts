@@ -50,7 +50,8 @@ const OUTBOX_DIR = 'outbox';
 
 function logRecovery(report: RecoveryReport, log: Logger): void {
   const { recovered, corrupt, corruptBytes, quarantined, notes } = report;
-  if (recovered > 0) log.info({ recovered }, `outbox: ${recovered} record(s) from the last run wait for NATS`);
+  if (recovered > 0)
+    log.info({ recovered }, `outbox: ${recovered} record(s) from the last run wait for NATS`);
   if (corrupt > 0) {
     log.warn(
       { corrupt, corruptBytes, quarantined },
@@ -71,7 +72,8 @@ async function restoreState(
 ): Promise<{ state: LiveState; saved: SavedState | null }> {
   const now = clock.now();
   const { saved, problem, movedTo } = await file.load(now);
-  if (problem !== null) log.warn({ problem, movedTo }, 'live state snapshot unusable; starting with empty state');
+  if (problem !== null)
+    log.warn({ problem, movedTo }, 'live state snapshot unusable; starting with empty state');
   if (saved === null) return { state: new LiveState(options), saved: null };
   try {
     return { state: LiveState.restore(saved.state, options, now), saved };
@@ -125,7 +127,9 @@ export class Sidecar implements Lifecycle {
    * NATS credentials and TLS files, the privacy secret, the outbox directory. Problems come back
    * as lines for the operator (rule problems as file:line:column), not as exceptions.
    */
-  static async create(deps: SidecarDeps): Promise<{ ok: true; sidecar: Sidecar } | { ok: false; problems: readonly string[] }> {
+  static async create(
+    deps: SidecarDeps,
+  ): Promise<{ ok: true; sidecar: Sidecar } | { ok: false; problems: readonly string[] }> {
     const { config, clock, log } = deps;
     const loaded = await loadRules(config.rules.paths, { defaultTimezone: config.rules.timezone });
     if (!loaded.ok) return { ok: false, problems: loaded.issues.map(formatRuleIssue) };
@@ -153,7 +157,12 @@ export class Sidecar implements Lifecycle {
       const episodes = evaluator.restore(saved.rules);
       const stats = state.stats();
       log.info(
-        { takenAt: new Date(saved.takenAt).toISOString(), users: stats.users, sessions: stats.sessions, alertEpisodes: episodes },
+        {
+          takenAt: new Date(saved.takenAt).toISOString(),
+          users: stats.users,
+          sessions: stats.sessions,
+          alertEpisodes: episodes,
+        },
         'live state restored from the last snapshot',
       );
     }
@@ -175,10 +184,22 @@ export class Sidecar implements Lifecycle {
       });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      return { ok: false, problems: [`dataDir ${config.dataDir}: cannot open the outbox (${reason}); check the path and its permissions`] };
+      return {
+        ok: false,
+        problems: [
+          `dataDir ${config.dataDir}: cannot open the outbox (${reason}); check the path and its permissions`,
+        ],
+      };
     }
     logRecovery(opened.report, log);
-    const sidecar = new Sidecar(deps, new Judge(state, evaluator), stateFile, opened.outbox, connection, hasher);
+    const sidecar = new Sidecar(
+      deps,
+      new Judge(state, evaluator),
+      stateFile,
+      opened.outbox,
+      connection,
+      hasher,
+    );
     onFull = (priority) => {
       sidecar.outboxFull(priority);
     };

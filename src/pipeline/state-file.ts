@@ -16,7 +16,8 @@ export interface SavedState {
   readonly rules: RulesSnapshot;
 }
 
-export type DecodedState = { readonly ok: true; readonly saved: SavedState } | { readonly ok: false; readonly problem: string };
+export type DecodedState =
+  { readonly ok: true; readonly saved: SavedState } | { readonly ok: false; readonly problem: string };
 
 /** Shape check of the envelope; LiveState.restore validates the state part itself. */
 export function decodeSavedState(text: string): DecodedState {
@@ -28,7 +29,8 @@ export function decodeSavedState(text: string): DecodedState {
   }
   if (value === null || typeof value !== 'object') return { ok: false, problem: 'not an object' };
   const record = value as Record<string, unknown>;
-  if (record['version'] !== 1) return { ok: false, problem: `unknown version ${JSON.stringify(record['version'])}` };
+  if (record['version'] !== 1)
+    return { ok: false, problem: `unknown version ${JSON.stringify(record['version'])}` };
   if (typeof record['node'] !== 'string' || typeof record['takenAt'] !== 'number') {
     return { ok: false, problem: 'node or takenAt missing' };
   }
@@ -45,11 +47,17 @@ export function decodeSavedState(text: string): DecodedState {
   }
   for (const episode of rules['episodes'] as unknown[]) {
     const e = episode as Record<string, unknown> | null;
-    if (e === null || typeof e !== 'object' || typeof e['ruleId'] !== 'string' || typeof e['key'] !== 'string') {
+    if (
+      e === null ||
+      typeof e !== 'object' ||
+      typeof e['ruleId'] !== 'string' ||
+      typeof e['key'] !== 'string'
+    ) {
       return { ok: false, problem: 'an alert episode is malformed' };
     }
   }
-  if (record['state'] === null || typeof record['state'] !== 'object') return { ok: false, problem: 'state part missing' };
+  if (record['state'] === null || typeof record['state'] !== 'object')
+    return { ok: false, problem: 'state part missing' };
   return { ok: true, saved: value as SavedState };
 }
 
@@ -60,12 +68,15 @@ export class StateFile {
    * The saved state, null when there is none. A file that cannot be used is moved aside (and
    * the reason returned) so that the sidecar starts empty instead of failing on every start.
    */
-  async load(now: number): Promise<{ saved: SavedState | null; problem: string | null; movedTo: string | null }> {
+  async load(
+    now: number,
+  ): Promise<{ saved: SavedState | null; problem: string | null; movedTo: string | null }> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { saved: null, problem: null, movedTo: null };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        return { saved: null, problem: null, movedTo: null };
       throw error;
     }
     const decoded = decodeSavedState(text);

@@ -14,7 +14,8 @@ export const OUTBOX_FULL_RULE: Rule = {
   throttleMs: 60_000,
   resolve: false,
   message: '',
-  description: 'The outbox reached its limit (outbox.maxBytes): records are being dropped, lowest priority first.',
+  description:
+    'The outbox reached its limit (outbox.maxBytes): records are being dropped, lowest priority first.',
   timezone: null,
   enabled: true,
 };

@@ -24,11 +24,19 @@ export async function readStream(url: string, stream: string): Promise<StoredMes
     if (total === 0) return out;
     const consumer = await jetstream(nc).consumers.get(stream);
     while (out.length < total) {
-      const batch = await consumer.fetch({ max_messages: Math.min(5_000, total - out.length), expires: 5_000 });
+      const batch = await consumer.fetch({
+        max_messages: Math.min(5_000, total - out.length),
+        expires: 5_000,
+      });
       let got = 0;
       for await (const msg of batch) {
         got++;
-        out.push({ subject: msg.subject, seq: msg.seq, msgId: msg.headers?.get('Nats-Msg-Id'), body: msg.json() });
+        out.push({
+          subject: msg.subject,
+          seq: msg.seq,
+          msgId: msg.headers?.get('Nats-Msg-Id'),
+          body: msg.json(),
+        });
       }
       if (got === 0) break;
     }

@@ -58,7 +58,7 @@ async function storedUsers(url: string): Promise<string[]> {
   const messages = await readStream(url, 'SENSE_EVENTS');
   return messages
     .filter((m) => m.subject.includes('.events.'))
-    .map((m) => String((m.body.data['user'] as { id: string }).id));
+    .map((m) => (m.body.data['user'] as { id: string }).id);
 }
 
 describe('durable delivery', () => {

@@ -91,7 +91,11 @@ export class RuleEvaluator {
 
   /** Throttle and resolve memory, with the fingerprint of each rule it belongs to. */
   snapshot(): RulesSnapshot {
-    return { version: 1, fingerprints: Object.fromEntries(this.compiled.fingerprints), episodes: this.tracker.snapshot() };
+    return {
+      version: 1,
+      fingerprints: Object.fromEntries(this.compiled.fingerprints),
+      episodes: this.tracker.snapshot(),
+    };
   }
 
   /** Restores the memory of rules whose definition is unchanged; returns how many episodes came back. */
@@ -224,6 +228,17 @@ export class RuleEvaluator {
       template === undefined
         ? rule.id
         : template.render({ ...eventFacts(event), rule: rule.id, key, severity: rule.severity, facts });
-    return { status, rule, key, host: event.host, user: event.user, at: now, message, facts, conditions, ...episode };
+    return {
+      status,
+      rule,
+      key,
+      host: event.host,
+      user: event.user,
+      at: now,
+      message,
+      facts,
+      conditions,
+      ...episode,
+    };
   }
 }
