@@ -89,6 +89,7 @@ const YIELD_EVERY = 64;
 const REJECT_LOG_INTERVAL_MS = 5_000;
 /** How often silent sessions are expired and firing alerts re-checked against the time. */
 const TICK_INTERVAL_MS = 5_000;
+const KERNEL_DROPS_INTERVAL_MS = 1_000;
 /** Counts kept at least this far back even when no rule asks for a window. */
 const MIN_COUNT_HORIZON_MS = 60_000;
 /** Alert episodes (rule × key) remembered for throttle and resolve at most. */
@@ -320,6 +321,8 @@ export class Sidecar implements Lifecycle {
         this.snapshotDue = true;
         this.wakeWorker?.();
       }, config.state.snapshotIntervalMs),
+      // The kernel's drop count is read once a second, for /metrics and the status message.
+      setInterval(() => void this.readKernelDrops(), KERNEL_DROPS_INTERVAL_MS),
     );
     for (const timer of this.timers) timer.unref();
     log.info(
@@ -474,8 +477,7 @@ export class Sidecar implements Lifecycle {
 
   private async publishStatus(): Promise<void> {
     const { config, clock, version } = this.deps;
-    const port = this.source.port;
-    if (port !== undefined) this.counters.udpReceiveErrors = await readKernelUdpDrops(port);
+    await this.readKernelDrops();
     const now = clock.now();
     const { evaluator, state } = this.judge;
     const data = buildStatus({
@@ -493,6 +495,11 @@ export class Sidecar implements Lifecycle {
     });
     const id = this.nextId();
     this.appendStatusRecord(id, envelope(STATUS_TYPE, data, id, config.node, now));
+  }
+
+  private async readKernelDrops(): Promise<void> {
+    const port = this.source.port;
+    if (port !== undefined) this.counters.udpReceiveErrors = await readKernelUdpDrops(port);
   }
 
   private appendStatusRecord(id: string, body: unknown): void {

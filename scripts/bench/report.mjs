@@ -1,0 +1,256 @@
+// The benchmark's table (stdout) and its verdicts against the targets.
+
+const NA = 'n/a';
+
+export function int(n) {
+  return n === null || n === undefined || !Number.isFinite(n) ? NA : Math.round(n).toLocaleString('en');
+}
+
+export function ms(n) {
+  if (n === null || n === undefined || !Number.isFinite(n)) return NA;
+  if (n >= 1_000) return `${(n / 1_000).toFixed(2)} s`;
+  return `${n >= 100 ? Math.round(n) : n.toFixed(n >= 10 ? 1 : 2)} ms`;
+}
+
+export function mb(n) {
+  return n === null || n === undefined || !Number.isFinite(n) ? NA : `${n.toFixed(1)} MB`;
+}
+
+export function pct(n) {
+  return n === null || n === undefined || !Number.isFinite(n) ? NA : `${n.toFixed(n < 10 ? 2 : 1)} %`;
+}
+
+function ratio(n) {
+  return n === null || n === undefined || !Number.isFinite(n) ? '' : `${n.toFixed(2)}×`;
+}
+
+function verdict(ok) {
+  return ok === null ? NA : ok ? 'yes' : 'NO';
+}
+
+/** Each target with the figure it judges and whether it is met (null: not measurable here). */
+export function checks(results) {
+  const { targets: t, sustained, bursts, latency, footprint } = results;
+  const known = (...xs) => xs.every((x) => x !== null && x !== undefined && Number.isFinite(x));
+  const paced = bursts.paced;
+  return [
+    {
+      name: 'sustained',
+      target: `≥ ${int(t.sustainedEventsPerSecond)}/s and ≥ ${t.sustainedShareOfCeiling * 100} % of the lower ceiling`,
+      met: known(sustained.shareOfCeiling)
+        ? sustained.rate >= t.sustainedEventsPerSecond &&
+          sustained.shareOfCeiling >= t.sustainedShareOfCeiling
+        : sustained.rate >= t.sustainedEventsPerSecond,
+    },
+    {
+      name: 'burst',
+      target: `at ${int(paced.offeredRate)}/s: ≥ ${t.burstReceivedShare * 100} % received, all received published`,
+      met: known(paced.receivedShare, paced.received)
+        ? paced.receivedShare >= t.burstReceivedShare && paced.published >= paced.received
+        : null,
+    },
+    {
+      name: 'latency',
+      target: `p99 < ${t.latencyP99Ms} ms at ${int(latency.rate)}/s`,
+      met: known(latency.p99Ms) ? latency.p99Ms < t.latencyP99Ms : null,
+    },
+    {
+      name: 'idleRss',
+      target: `< ${t.idleRssMb} MB`,
+      met: known(footprint.idleRssMb) ? footprint.idleRssMb < t.idleRssMb : null,
+    },
+    {
+      name: 'cpuAt100',
+      target: `< ${t.cpuPercentAt100} % of one core`,
+      met: known(footprint.cpuPercentAt100) ? footprint.cpuPercentAt100 < t.cpuPercentAt100 : null,
+    },
+    {
+      name: 'ready',
+      target: `< ${ms(t.readyMs)}`,
+      met: known(footprint.readyMs) ? footprint.readyMs < t.readyMs : null,
+    },
+  ];
+}
+
+function markdown(header, rows, align) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) =>
+    `| ${cells.map((c, i) => (align[i] === 'r' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+function burstText(b) {
+  const share = b.receivedShare === null ? NA : `${(b.receivedShare * 100).toFixed(2)} %`;
+  return (
+    `received ${int(b.received)} (${share}), published ${int(b.published)}, lost ${int(b.lost)}, ` +
+    `kernel drops ${int(b.kernelDrops)}`
+  );
+}
+
+export function table(results) {
+  const { meta, ceilings, sustained, bursts, latency, footprint } = results;
+  const check = Object.fromEntries(results.checks.map((c) => [c.name, c]));
+  const udp = ceilings.udp;
+  const js = ceilings.jetstream;
+  const mode =
+    meta.sidecarMode === 'jetstream'
+      ? 'JetStream (the sidecar created stream SENSE_EVENTS)'
+      : meta.sidecarMode === 'core'
+        ? 'core NATS (no SENSE_EVENTS stream was created)'
+        : 'unknown';
+  const lines = [
+    '',
+    `sense-sidecar benchmark${meta.smoke ? ' (SMOKE: tiny figures, only proves it runs)' : ''}`,
+    `build: ${meta.git === null ? 'not a git checkout' : `${meta.git.commit.slice(0, 12)}${meta.git.changedFiles > 0 ? ` + ${meta.git.changedFiles} changed file(s)` : ''}`}`,
+    `Node ${meta.node}, ${meta.platform}, ${meta.cpus} CPU(s) ${meta.cpuModel}, nats-server ${meta.natsServer} with JetStream (file store)`,
+    `sidecar publishing: ${mode}; the shipped rules; ${int(meta.options.users)} users in the load`,
+    meta.options.warmUp > 0
+      ? `every fresh sidecar is warmed up with ${int(meta.options.warmUp)} datagrams at ${int(meta.options.warmUpRate)}/s first (not counted)`
+      : 'no warm-up: every phase measures a cold sidecar (JIT compilation included)',
+  ];
+  const busiest = Math.max(meta.loadAverageAtStart[0] ?? 0, meta.loadAverageAtEnd?.[0] ?? 0);
+  lines.push(
+    `load average (1 min) ${meta.loadAverageAtStart[0]} at start, ${meta.loadAverageAtEnd?.[0] ?? NA} at end` +
+      (busiest > meta.cpus * 0.5
+        ? ': OTHER WORK WAS RUNNING ON THIS MACHINE, the figures are lower than they would be'
+        : ''),
+    '',
+  );
+  const burstRow = (b, what) => [
+    `burst: ${int(b.offered)} ${what} (sent at ${int(b.actualRate)}/s)`,
+    burstText(b),
+    b.throughput === null ? '' : `${int(b.throughput)}/s = ${ratio(b.shareOfCeiling)}`,
+  ];
+  const rows = [
+    [
+      'ceiling: bare UDP receiver',
+      `${udp.senderBound ? '≥ ' : ''}${int(udp.perSecond)}/s (${int(udp.flood.sent)} as fast as one sender can, ${int(udp.flood.lost)} lost${udp.senderBound ? ': the sender is the limit' : ''})`,
+      '',
+      '',
+      '',
+    ],
+    [
+      'ceiling: bare JetStream publisher',
+      `${int(js.perSecond)}/s (${int(js.messages)} × ${js.messageBytes} B, acknowledged, ${int(js.window)} in flight)`,
+      '',
+      '',
+      '',
+    ],
+    [
+      `sustained, zero loss, ${meta.options.duration} s`,
+      `${int(sustained.rate)}/s${sustained.steps.at(-1)?.held === false ? ` (${int(sustained.steps.at(-1).offeredRate)}/s not held)` : ' (highest step tried)'}`,
+      sustained.shareOfCeiling === null ? '' : ratio(sustained.shareOfCeiling),
+      check.sustained.target,
+      verdict(check.sustained.met),
+    ],
+    [
+      ...burstRow(bursts.paced, `at ${int(bursts.paced.offeredRate)}/s`),
+      check.burst.target,
+      verdict(check.burst.met),
+    ],
+    [...burstRow(bursts.flood, 'as fast as one sender can'), '', ''],
+    [
+      `latency at ${int(latency.rate)}/s (sent → on NATS)`,
+      `p50 ${ms(latency.p50Ms)}, p99 ${ms(latency.p99Ms)}, max ${ms(latency.maxMs)}`,
+      '',
+      check.latency.target,
+      verdict(check.latency.met),
+    ],
+    ['RSS idle after start', mb(footprint.idleRssMb), '', check.idleRss.target, verdict(check.idleRss.met)],
+    [
+      `RSS at the sustained rate (${int(sustained.steps.find((s) => s.offeredRate === sustained.rate)?.offeredRate ?? sustained.steps[0]?.offeredRate)}/s)`,
+      `${mb(sustained.rssMb)} (VmHWM ${mb(sustained.hwmMb)})`,
+      '',
+      '',
+      '',
+    ],
+    [
+      `CPU at 100 events/s`,
+      `${pct(footprint.cpuPercentAt100)} of one core (idle: ${pct(footprint.idleCpuPercent)})`,
+      '',
+      check.cpuAt100.target,
+      verdict(check.cpuAt100.met),
+    ],
+    [
+      'start → ready',
+      `${ms(footprint.readyMs)} (median of ${footprint.readyMsAll.length} starts ${ms(footprint.readyMsMedian)})`,
+      '',
+      check.ready.target,
+      verdict(check.ready.met),
+    ],
+  ];
+  lines.push(
+    markdown(['measure', 'result', `vs lower ceiling (${int(ceilings.lower)}/s)`, 'target', 'met'], rows, [
+      'l',
+      'l',
+      'r',
+      'l',
+      'l',
+    ]),
+  );
+
+  lines.push(
+    '',
+    `sustained steps (a step is held with zero loss and caught up ≤ ${ms(meta.options.maxCatchUpMs)} after the last datagram):`,
+    '',
+  );
+  lines.push(
+    markdown(
+      [
+        'offered/s',
+        'sent/s',
+        'sent',
+        'on NATS',
+        'in stream',
+        'lost',
+        'catch-up',
+        'p50',
+        'p99',
+        'max',
+        'sidecar CPU',
+        'nats CPU',
+        'RSS',
+        'held',
+      ],
+      sustained.steps.map((s) => [
+        int(s.offeredRate),
+        int(s.actualRate),
+        int(s.sent),
+        int(s.coreEvents),
+        s.streamEvents === null ? NA : int(s.streamEvents),
+        int(s.lost),
+        ms(s.catchUpMs),
+        ms(s.latency?.p50Ms ?? null),
+        ms(s.latency?.p99Ms ?? null),
+        ms(s.latency?.maxMs ?? null),
+        pct(s.sidecarCpuPercent),
+        pct(s.natsCpuPercent),
+        mb(s.rssMb),
+        s.held ? 'yes' : 'NO',
+      ]),
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ),
+  );
+
+  lines.push('', 'bare UDP receiver (same sender, same rates):', '');
+  const bare = [...udp.steps, udp.flood, udp.bursts.paced, udp.bursts.flood];
+  lines.push(
+    markdown(
+      ['run', 'sent', 'sent/s', 'received', 'lost', 'kernel drops', 'received/s'],
+      bare.map((b) => [
+        b.label,
+        int(b.sent),
+        int(b.actualRate),
+        int(b.received),
+        int(b.lost),
+        int(b.kernelDrops),
+        int(b.perSecond),
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  if (!meta.procAvailable) lines.push('', 'RSS, CPU and kernel drops come from /proc: n/a on this system.');
+  for (const failure of results.failures ?? []) lines.push('', `NOT VALID: ${failure}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/**
+ * `npm run bench -- --smoke`: the benchmark's short run, so the script keeps working. It asserts
+ * that every section is there with numbers, not that the targets are met (a smoke run on a busy
+ * CI machine says nothing about performance).
+ */
+const SCRIPT = fileURLToPath(new URL('../../scripts/bench.mjs', import.meta.url));
+const onLinux = process.platform === 'linux';
+const run = promisify(execFile);
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The value at a dotted path of the results. */
+function at(results: unknown, path: string): unknown {
+  let value: unknown = results;
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function expectNumber(results: unknown, path: string): void {
+  const value = at(results, path);
+  expect(typeof value === 'number' && Number.isFinite(value), `${path} = ${JSON.stringify(value)}`).toBe(
+    true,
+  );
+}
+
+describe('npm run bench -- --smoke', () => {
+  it('runs every phase against a real nats-server and sidecar and writes every section as JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sense-bench-smoke-'));
+    dirs.push(dir);
+    const out = join(dir, 'bench.json');
+    const { stdout } = await run(process.execPath, [SCRIPT, '--smoke', '--out', out], {
+      timeout: 110_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(stdout).toContain('ceiling: bare UDP receiver');
+    expect(stdout).toContain('sustained steps');
+
+    const results: unknown = JSON.parse(readFileSync(out, 'utf8'));
+    for (const path of [
+      'ceilings.udp.perSecond',
+      'ceilings.jetstream.perSecond',
+      'ceilings.jetstream.messageBytes',
+      'ceilings.lower',
+      'sustained.rate',
+      'sustained.actualRate',
+      'sustained.shareOfCeiling',
+      'bursts.paced.offered',
+      'bursts.paced.received',
+      'bursts.paced.published',
+      'bursts.paced.lost',
+      'bursts.flood.offered',
+      'bursts.flood.received',
+      'bursts.flood.published',
+      'bursts.flood.lost',
+      'latency.p50Ms',
+      'latency.p99Ms',
+      'latency.maxMs',
+      'footprint.readyMs',
+    ]) {
+      expectNumber(results, path);
+    }
+    // Read from /proc: numbers on Linux, "n/a" (null) elsewhere.
+    if (onLinux) {
+      for (const path of [
+        'bursts.paced.kernelDrops',
+        'bursts.flood.kernelDrops',
+        'footprint.idleRssMb',
+        'footprint.sustainedRssMb',
+        'footprint.cpuPercentAt100',
+      ]) {
+        expectNumber(results, path);
+      }
+    }
+    const steps = at(results, 'sustained.steps');
+    expect(Array.isArray(steps) && steps.length > 0).toBe(true);
+    for (let i = 0; i < (steps as unknown[]).length; i++) {
+      for (const key of ['offeredRate', 'sent', 'coreEvents', 'lost'])
+        expectNumber(results, `sustained.steps.${i}.${key}`);
+    }
+    expect(at(results, 'meta.sidecarMode')).toMatch(/^(jetstream|core)$/);
+    expect(at(results, 'checks')).toHaveLength(6);
+  }, 120_000);
+});
