@@ -71,6 +71,11 @@ export class SidecarProcess {
     );
   }
 
+  /** Sends a signal without waiting for an exit (e.g. SIGHUP to reload rules). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** Sends the signal and resolves with the exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill(signal);

@@ -102,3 +102,11 @@ it('swaps in a valid rule set on change and keeps the live session counts', asyn
     facts: { activeSessions: 4 },
   });
 });
+
+it('reloads on SIGHUP too', async () => {
+  sidecar.signal('SIGHUP');
+  await sidecar.waitForLog(
+    (l) => l.msg === 'rules reloaded' && l['reason'] === 'SIGHUP',
+    'the SIGHUP reload',
+  );
+});
