@@ -115,7 +115,7 @@ const PROBLEM_LOG_INTERVAL_MS = 30_000;
  * duplicate window drops what it already has. Status messages (`<prefix>.status.>`) are not in a
  * stream: they go out on core NATS, confirmed by a flush round trip, in their place in the order.
  *
- * Without JetStream on the server (or with `jetstream: false`) it publishes like NatsPublisher:
+ * Without JetStream on the server (or with `jetstream: false`) it publishes on core NATS:
  * a batch, a flush round trip, then the outbox acknowledgement (at least once).
  *
  * The PubAcks are collected on one subscription of this publisher's own instead of through
