@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCounters } from '../../src/core/counters.js';
 import type { HealthInputs } from '../../src/observe/health.js';
@@ -192,16 +193,20 @@ describe('ObserveServer', () => {
     const s = server({
       metrics: {
         registry: { contentType: PROMETHEUS_TYPE },
-        render: () => new Promise<string>(() => undefined),
+        render: () => {
+          entered = true;
+          return new Promise<string>(() => undefined);
+        },
       },
     });
+    let entered = false;
     await s.start();
     const pending = new Promise<string>((resolve) => {
       const req = request(`${s.url}/metrics`, (res) => resolve(`status ${res.statusCode ?? 0}`));
       req.on('error', (error) => resolve(`error ${error.message}`));
       req.end();
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => entered);
     const started = Date.now();
     await s.stop(Date.now() + 200);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -217,9 +222,5 @@ describe('ObserveServer', () => {
 });
 
 async function waitFor(condition: () => boolean): Promise<void> {
-  const until = Date.now() + 2000;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitUntil(() => condition(), 'the condition', 2_000, 5);
 }

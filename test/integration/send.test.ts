@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { buildLoad } from '../../src/simulate/load.js';
 import { buildMorningScenario } from '../../src/simulate/scenario.js';
 import { runSendCommand } from '../../src/simulate/send-command.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 
 /** A stream that keeps what was written, for asserting on command output. */
 function captureStream(): Writable & { text: () => string } {
@@ -19,11 +20,7 @@ function captureStream(): Writable & { text: () => string } {
 
 /** Polls until `condition` holds or the deadline passes; never a fixed sleep. */
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the receiver');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntil(() => condition(), 'the receiver', timeoutMs, 10);
 }
 
 describe('sense-sidecar send over real UDP', () => {
