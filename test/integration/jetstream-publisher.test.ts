@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import {
   jetstream,
   type JetStreamManager,
@@ -10,7 +9,6 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCounters, type StageCounters } from '../../src/core/counters.js';
 import { createIdGenerator } from '../../src/core/ids.js';
-import { createLogger } from '../../src/core/logger.js';
 import {
   JetStreamPublisher,
   type JetStreamPublisherOptions,
@@ -20,6 +18,7 @@ import { MemoryOutbox } from '../../src/publish/memory-outbox.js';
 import type { OutboxRecord, RecordPriority } from '../../src/publish/outbox.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { captureLog, type LogLine } from '../helpers/capture.js';
 
 const PREFIX = 'sense';
 const HOUR_MS = 3_600_000;
@@ -30,20 +29,6 @@ const STREAMS = {
   maxAgeMs: 2 * HOUR_MS,
   duplicateWindowMs: 10 * 60_000,
 };
-
-type LogLine = Record<string, unknown> & { level: number; msg: string };
-
-function captureLog(): { log: ReturnType<typeof createLogger>; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n'))
-        if (line !== '') lines.push(JSON.parse(line) as LogLine);
-      done();
-    },
-  });
-  return { log: createLogger('debug', sink), lines };
-}
 
 const nextId = createIdGenerator(() => Date.now());
 const SUBJECTS: readonly [string, RecordPriority][] = [

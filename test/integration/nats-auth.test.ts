@@ -3,18 +3,17 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { connect, type NatsConnection, nkeys } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SidecarConfig } from '../../src/config/types.js';
 import { createCounters } from '../../src/core/counters.js';
-import { createLogger } from '../../src/core/logger.js';
 import { JetStreamPublisher } from '../../src/publish/jetstream-publisher.js';
 import { MemoryOutbox } from '../../src/publish/memory-outbox.js';
 import { natsConnectionOptions } from '../../src/publish/nats-connection.js';
 import type { OutboxRecord } from '../../src/publish/outbox.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { captureLog, type LogLine } from '../helpers/capture.js';
 
 /**
  * Real nats-servers that require a token, a user and password, an NKey, a .creds file (operator
@@ -32,8 +31,6 @@ const WRONG_SEED = new TextDecoder().decode(nkeys.createUser().getSeed());
 const SECRETS = [TOKEN, WRONG_TOKEN, PASSWORD, WRONG_PASSWORD, SEED, WRONG_SEED];
 
 type NatsConfig = SidecarConfig['nats'];
-type LogLine = Record<string, unknown> & { level: number; msg: string };
-
 const dir = mkdtempSync(join(tmpdir(), 'sense-nats-auth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -91,18 +88,7 @@ async function attempt(config: NatsConfig, connectTimeoutMs?: number): Promise<A
   const settings = await natsConnectionOptions(config);
   if (!settings.ok) throw new Error(settings.problems.join('\n'));
   if (connectTimeoutMs !== undefined) settings.options.timeout = connectTimeoutMs;
-  const raw: string[] = [];
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (line === '') continue;
-        raw.push(line);
-        lines.push(JSON.parse(line) as LogLine);
-      }
-      done();
-    },
-  });
+  const { log, lines, raw } = captureLog();
   const outbox = new MemoryOutbox(100);
   const publisher = new JetStreamPublisher({
     servers: config.servers,
@@ -110,7 +96,7 @@ async function attempt(config: NatsConfig, connectTimeoutMs?: number): Promise<A
     connection: settings,
     outbox,
     counters: createCounters(),
-    log: createLogger('debug', sink),
+    log,
     subjectPrefix: 'sense',
     streams: { events: 'E', alerts: 'A', replicas: 1, maxAgeMs: 3_600_000, duplicateWindowMs: 60_000 },
     jetstream: false,

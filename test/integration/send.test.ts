@@ -1,22 +1,10 @@
 import dgram from 'node:dgram';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { buildLoad } from '../../src/simulate/load.js';
 import { buildMorningScenario } from '../../src/simulate/scenario.js';
 import { runSendCommand } from '../../src/simulate/send-command.js';
 import { waitFor as waitUntil } from '../helpers/wait.js';
-
-/** A stream that keeps what was written, for asserting on command output. */
-function captureStream(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return Object.assign(stream, { text: () => chunks.join('') });
-}
+import { captureText as captureStream } from '../helpers/capture.js';
 
 /** Polls until `condition` holds or the deadline passes; never a fixed sleep. */
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

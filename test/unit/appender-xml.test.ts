@@ -1,7 +1,7 @@
-import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { runAppenderXmlCommand } from '../../src/appender/appender-xml-command.js';
 import { escapeXmlAttribute, renderAppenderXml } from '../../src/appender/appender-xml.js';
+import { captureText as capture } from '../helpers/capture.js';
 
 interface XmlElement {
   name: string;
@@ -249,17 +249,6 @@ describe('renderAppenderXml', () => {
     expect(() => renderAppenderXml({ host: 'h', port: 1 })).not.toThrow();
   });
 });
-
-function capture(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return Object.assign(stream, { text: () => chunks.join('') });
-}
 
 describe('runAppenderXmlCommand', () => {
   test('defaults to 127.0.0.1:9997', async () => {

@@ -1,24 +1,9 @@
-import { Writable } from 'node:stream';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/logger.js';
 import { NatsLink } from '../../src/publish/nats-connection.js';
 import { BacklogProgress } from '../../src/publish/publisher.js';
 import { waitFor } from '../helpers/wait.js';
-
-type LogLine = Record<string, unknown> & { level: number; msg: string };
-
-function captureLog(): { log: ReturnType<typeof createLogger>; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n'))
-        if (line !== '') lines.push(JSON.parse(line) as LogLine);
-      done();
-    },
-  });
-  return { log: createLogger('debug', sink), lines };
-}
+import { captureLog } from '../helpers/capture.js';
 
 const links: NatsLink[] = [];
 afterEach(async () => {

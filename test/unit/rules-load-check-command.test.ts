@@ -1,17 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runRulesCheckCommand } from '../../src/rules/check-command.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { captureText } from '../helpers/capture.js';
 
 let dir: string;
 
@@ -27,10 +19,10 @@ async function run(
   argv: string[],
   defaultPaths: string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
+  const stdout = captureText();
+  const stderr = captureText();
   const code = await runRulesCheckCommand(argv, { stdout, stderr }, { paths: defaultPaths, timezone: 'UTC' });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 const GOOD = [

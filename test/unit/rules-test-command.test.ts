@@ -1,18 +1,10 @@
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runRulesTestCommand } from '../../src/rules/test-command.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { captureText } from '../helpers/capture.js';
 
 const PASSING = fileURLToPath(new URL('../fixtures/rules-tests/passing', import.meta.url));
 
@@ -30,10 +22,10 @@ async function run(
   argv: string[],
   defaultPaths: string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
+  const stdout = captureText();
+  const stderr = captureText();
   const code = await runRulesTestCommand(argv, { stdout, stderr }, { paths: defaultPaths, timezone: 'UTC' });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 const lines = (...text: string[]): string => text.map((line) => `${line}\n`).join('');

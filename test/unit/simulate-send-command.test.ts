@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import {
   parseIntegerArg,
@@ -7,17 +6,7 @@ import {
   UsageError,
 } from '../../src/simulate/cli-args.js';
 import { parseSendArgs, runSendCommand } from '../../src/simulate/send-command.js';
-
-function capture(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return Object.assign(stream, { text: () => chunks.join('') });
-}
+import { captureText as capture } from '../helpers/capture.js';
 
 describe('parseSendArgs', () => {
   test('defaults: the morning scenario at speed 60 to 127.0.0.1:9997', () => {
