@@ -8,6 +8,7 @@ import { sendDatagrams } from '../../src/simulate/udp-sender.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { freeUdpPort } from '../helpers/ports.js';
 import { SidecarProcess } from '../helpers/sidecar-process.js';
+import { metricValue } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/wait.js';
 
 const RULES = fileURLToPath(new URL('../../rules', import.meta.url));
@@ -43,10 +44,7 @@ afterAll(async () => {
 
 async function readings(): Promise<{ received: number; published: number; kernelDrops: number }> {
   const text = await (await fetch(metricsUrl)).text();
-  const value = (name: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? 0 : Number(line.slice(name.length + 1));
-  };
+  const value = (name: string) => metricValue(text, name);
   return {
     received: value('sense_sidecar_datagrams_received_total'),
     published: value('sense_sidecar_published_total'),

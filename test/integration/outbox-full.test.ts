@@ -8,6 +8,7 @@ import { readStream } from '../helpers/jetstream.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { freeUdpPort } from '../helpers/ports.js';
 import { SidecarProcess } from '../helpers/sidecar-process.js';
+import { metricValue } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/wait.js';
 
 let nats: NatsServer;
@@ -45,11 +46,6 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(name));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
-
 it('when the outbox is full it drops rejects first, keeps room for events and alerts, counts and alerts', async () => {
   await nats.stopProcess();
   const send = (total: number, text: (i: number) => string) =>
@@ -70,13 +66,13 @@ it('when the outbox is full it drops rejects first, keeps room for events and al
   await sidecar.waitForLog((l) => String(l.msg).startsWith('outbox full'), 'the outbox-full log');
 
   const text = await (await fetch(metricsUrl)).text();
-  const refusedRejects = metric(text, 'sense_sidecar_outbox_refused_total{priority="reject"}');
-  const refusedEvents = metric(text, 'sense_sidecar_outbox_refused_total{priority="event"}');
+  const refusedRejects = metricValue(text, 'sense_sidecar_outbox_refused_total{priority="reject"}');
+  const refusedEvents = metricValue(text, 'sense_sidecar_outbox_refused_total{priority="event"}');
   expect(refusedRejects).toBeGreaterThan(0);
   // Events were still taken after rejects were refused (the headroom between 90 % and 98 %).
   expect(refusedEvents).toBeLessThan(500);
-  expect(metric(text, 'sense_sidecar_dropped_total{cause="outbox-full:reject"}')).toBe(refusedRejects);
-  expect(metric(text, 'sense_sidecar_outbox_bytes')).toBeLessThanOrEqual(1024 * 1024);
+  expect(metricValue(text, 'sense_sidecar_dropped_total{cause="outbox-full:reject"}')).toBe(refusedRejects);
+  expect(metricValue(text, 'sense_sidecar_outbox_bytes')).toBeLessThanOrEqual(1024 * 1024);
 
   await nats.startProcess();
   const expected = 500 - refusedEvents + 4_000 - refusedRejects;
@@ -89,7 +85,7 @@ it('when the outbox is full it drops rejects first, keeps room for events and al
   const stored = await readStream(nats.url, 'SENSE_EVENTS');
   expect(stored.filter((m) => m.subject.includes('.events.'))).toHaveLength(500 - refusedEvents);
   expect(stored.filter((m) => m.subject.includes('.rejects.'))).toHaveLength(4_000 - refusedRejects);
-  expect(metric(text, 'sense_sidecar_dropped_total{cause="outbox-full:event"}')).toBe(refusedEvents);
+  expect(metricValue(text, 'sense_sidecar_dropped_total{cause="outbox-full:event"}')).toBe(refusedEvents);
   const alerts = await waitFor(async () => {
     const got = await readStream(nats.url, 'SENSE_ALERTS');
     return got.length > 0 ? got : undefined;
