@@ -1,31 +1,47 @@
-import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
-import type { Clock } from '../core/clock.js';
-import type { ReceiveMeta } from '../core/events.js';
+import { Worker } from 'node:worker_threads';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
+import { type Datagram, unpackBatch } from './datagram-batch.js';
+import type { FromReader, ReaderSettings, ReaderTotals, ToReader } from './reader-protocol.js';
 
 export interface UdpSourceOptions {
   readonly host: string;
   readonly port: number;
   readonly receiveBufferBytes: number;
-  readonly clock: Clock;
+  readonly allowedSources: readonly string[];
+  /** Datagrams read but not yet taken, at most; more are dropped and counted (`intake.queueSize`). */
+  readonly queueSize: number;
   readonly log: Logger;
-  /** Checked before anything else, on the socket's turn. */
-  readonly isAllowed: (address: string) => boolean;
-  /** Called on the socket's turn: must only enqueue, never decode or do I/O. */
-  readonly onDatagram: (bytes: Uint8Array, meta: ReceiveMeta, allowed: boolean) => void;
+  /** A batch is ready to `take` (called on the main thread). */
+  readonly onReadable: () => void;
+  /** Datagrams per hand-off at most (default 512). */
+  readonly maxBatch?: number;
 }
 
 /** How long the socket must be quiet at stop before it is closed, and the most stop waits for that. */
 const QUIET_MS = 100;
 const MAX_DRAIN_MS = 2_000;
+const RESTART_DELAY_MS = 1_000;
 
-/** The socket shell: binds, asks the kernel for a large receive buffer, hands datagrams on. */
+const EMPTY: readonly Datagram[] = [];
+
+/**
+ * The socket shell. The socket lives on a reader thread of its own (udp-reader-thread) that only
+ * reads, checks the sender and queues; this side pulls batches from it, one ahead of what the
+ * decoder works on, so at most one batch is in transit and the reader's queue is the one bound.
+ * If the reader thread dies, it is started again (the datagrams it held are counted as dropped).
+ */
 export class UdpSource implements Lifecycle {
-  private socket: Socket | undefined;
+  private worker: Worker | undefined;
   private boundPort: number | undefined;
-  private lastDatagramAt = Number.NEGATIVE_INFINITY;
+  private pending: Datagram[] | null = null;
+  private pulling = false;
+  private readerDepth = 0;
+  private totalsBase: ReaderTotals = { received: 0, dropped: 0 };
+  private readerTotals: ReaderTotals = { received: 0, dropped: 0 };
+  private stopping = false;
+  private finished = false;
+  private whenClosed: (() => void) | undefined;
 
   constructor(private readonly options: UdpSourceOptions) {}
 
@@ -34,31 +50,28 @@ export class UdpSource implements Lifecycle {
     return this.boundPort;
   }
 
+  /** Datagrams read and not yet taken: on the reader, in transit and waiting here. */
+  get depth(): number {
+    return this.readerDepth + (this.pending?.length ?? 0);
+  }
+
+  /** Since start, across reader restarts. */
+  get totals(): ReaderTotals {
+    return {
+      received: this.totalsBase.received + this.readerTotals.received,
+      dropped: this.totalsBase.dropped + this.readerTotals.dropped,
+    };
+  }
+
+  /** Stopped, and every datagram read has been taken. */
+  get exhausted(): boolean {
+    return this.finished && this.pending === null;
+  }
+
   async start(): Promise<void> {
-    if (this.socket !== undefined) return;
-    const { host, port, receiveBufferBytes, clock, log, isAllowed, onDatagram } = this.options;
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: receiveBufferBytes });
-    this.socket = socket;
-    socket.on('message', (bytes, rinfo) => {
-      this.lastDatagramAt = clock.now();
-      const meta: ReceiveMeta = {
-        receivedAt: clock.now(),
-        source: { address: rinfo.address, port: rinfo.port },
-      };
-      onDatagram(bytes, meta, isAllowed(rinfo.address));
-    });
-    socket.on('error', (error) => {
-      log.error({ err: error }, 'UDP socket error');
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address: host, port, exclusive: true }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    this.boundPort = socket.address().port;
-    const granted = socket.getRecvBufferSize();
+    if (this.worker !== undefined || this.stopping) return;
+    const { host, port, receiveBufferBytes, log } = this.options;
+    const { granted } = await this.spawn(port);
     // Linux reports twice the size it was asked for (bookkeeping overhead); half of it is usable.
     if (granted < receiveBufferBytes) {
       log.warn(
@@ -73,23 +86,158 @@ export class UdpSource implements Lifecycle {
     );
   }
 
+  /** The next datagrams, oldest first (empty when none are ready); asks the reader for more. */
+  take(): readonly Datagram[] {
+    const batch = this.pending;
+    this.pending = null;
+    this.pull();
+    return batch ?? EMPTY;
+  }
+
   /**
-   * Datagrams the kernel already holds for us count as in flight: keep reading until the socket
-   * has been quiet for a moment (or the deadline is near), then close it.
+   * Stops reading once the socket has been quiet for a moment (datagrams the kernel holds count
+   * as in flight) and closes it; what was read is still handed out by `take` until `exhausted`.
    */
   async stop(deadline: number): Promise<void> {
-    const socket = this.socket;
-    if (socket === undefined) return;
-    this.socket = undefined;
-    const { clock } = this.options;
-    const quietDeadline = Math.min(deadline, clock.now() + MAX_DRAIN_MS);
-    while (clock.now() - this.lastDatagramAt < QUIET_MS && clock.now() < quietDeadline) {
-      await new Promise((resolve) => setTimeout(resolve, QUIET_MS / 4));
+    if (this.stopping) return;
+    this.stopping = true;
+    const worker = this.worker;
+    if (worker === undefined) {
+      this.finished = true;
+      return;
     }
-    await new Promise<void>((resolve) => {
-      socket.close(() => {
-        resolve();
+    const closed = new Promise<void>((resolve) => {
+      this.whenClosed = resolve;
+    });
+    this.send({ type: 'stop' });
+    this.pull();
+    const wait = Math.max(0, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      closed,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, wait);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!this.finished) {
+      // Out of time: what the reader still holds is given up, and counted.
+      this.options.log.warn({ held: this.readerDepth }, 'UDP reader did not drain before the deadline');
+      this.totalsBase = { ...this.totalsBase, dropped: this.totalsBase.dropped + this.readerDepth };
+      this.finish();
+    }
+  }
+
+  private spawn(port: number): Promise<{ granted: number }> {
+    const settings: ReaderSettings = {
+      host: this.options.host,
+      port,
+      receiveBufferBytes: this.options.receiveBufferBytes,
+      allowedSources: [...this.options.allowedSources],
+      queueSize: this.options.queueSize,
+      maxBatch: this.options.maxBatch ?? 512,
+      quietMs: QUIET_MS,
+      maxDrainMs: MAX_DRAIN_MS,
+    };
+    const worker = new Worker(new URL('./udp-reader-thread.js', import.meta.url), { workerData: settings });
+    this.worker = worker;
+    this.pulling = false;
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on('message', (message: FromReader) => {
+        switch (message.type) {
+          case 'listening':
+            started = true;
+            this.boundPort = message.port;
+            this.pull();
+            resolve({ granted: message.granted });
+            break;
+          case 'failed': {
+            const error = Object.assign(new Error(message.message), { code: message.code });
+            void worker.terminate();
+            reject(error);
+            break;
+          }
+          case 'batch':
+          case 'totals':
+          case 'socket-error':
+            this.received(message);
+        }
+      });
+      worker.on('error', (error) => {
+        if (!started) {
+          reject(error);
+          return;
+        }
+        this.options.log.error({ err: error }, 'UDP reader thread failed');
+      });
+      worker.on('exit', () => {
+        if (this.worker !== worker || !started) return;
+        this.worker = undefined;
+        // Its queue went with it: counted as dropped, and its totals kept.
+        this.totalsBase = {
+          received: this.totalsBase.received + this.readerTotals.received,
+          dropped: this.totalsBase.dropped + this.readerTotals.dropped + this.readerDepth,
+        };
+        this.readerTotals = { received: 0, dropped: 0 };
+        this.readerDepth = 0;
+        if (this.stopping) {
+          this.finish();
+          return;
+        }
+        this.options.log.error('UDP reader thread ended; starting it again');
+        setTimeout(() => {
+          if (!this.stopping)
+            this.spawn(this.boundPort ?? port).catch((error: unknown) => {
+              this.options.log.error({ err: error }, 'UDP reader thread could not be started again');
+            });
+        }, RESTART_DELAY_MS).unref();
       });
     });
+  }
+
+  private received(message: Exclude<FromReader, { type: 'listening' | 'failed' }>): void {
+    switch (message.type) {
+      case 'batch': {
+        this.pulling = false;
+        this.readerTotals = message.totals;
+        this.readerDepth = message.depth;
+        const datagrams = unpackBatch(message.batch);
+        if (datagrams.length > 0) {
+          this.pending = this.pending === null ? datagrams : this.pending.concat(datagrams);
+          this.options.onReadable();
+        }
+        if (message.final) this.finish();
+        else if (this.pending === null) this.pull();
+        break;
+      }
+      case 'totals':
+        this.readerTotals = message.totals;
+        this.readerDepth = message.depth;
+        break;
+      case 'socket-error':
+        this.options.log.error({ err: message.message }, 'UDP socket error');
+        break;
+    }
+  }
+
+  private pull(): void {
+    if (this.pulling || this.pending !== null || this.worker === undefined || this.finished) return;
+    this.pulling = true;
+    this.send({ type: 'pull' });
+  }
+
+  private send(message: ToReader): void {
+    this.worker?.postMessage(message);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) void worker.terminate();
+    this.options.onReadable();
+    this.whenClosed?.();
   }
 }

@@ -12,7 +12,7 @@ import type { Outbox, OutboxRecord, RecordPriority } from '../publish/outbox.js'
 import type { Subjects } from '../publish/subjects.js';
 import type { AlertNotice } from '../rules/engine/evaluator.js';
 import type { Judge } from '../rules/judge.js';
-import type { Datagram } from './intake-queue.js';
+import type { Datagram } from '../ingest/datagram-batch.js';
 import type { RejectSummary } from './reject-summary.js';
 
 export interface ProcessorDeps {

@@ -1,13 +1,11 @@
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { BoundedQueue } from '../core/bounded-queue.js';
 import type { Clock } from '../core/clock.js';
 import { countDrop, createCounters, type StageCounters } from '../core/counters.js';
 import { createIdGenerator, type IdGenerator } from '../core/ids.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { SidecarConfig } from '../config/schema.js';
-import { createSourceFilter } from '../config/address-filter.js';
 import { createDecoder } from '../ingest/decode.js';
 import { readKernelUdpDrops } from '../ingest/kernel-udp-drops.js';
 import { UdpSource } from '../ingest/udp-source.js';
@@ -32,7 +30,7 @@ import { formatRuleIssue } from '../rules/types.js';
 import { LiveState, type LiveStateOptions } from '../state/live-state.js';
 import { type SavedState, StateFile } from './state-file.js';
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
-import type { Datagram } from './intake-queue.js';
+import type { Datagram } from '../ingest/datagram-batch.js';
 import { createProcessor, type Processor } from './processor.js';
 import { RejectSummary } from './reject-summary.js';
 import { buildStatus, type RulesStatus } from './status.js';
@@ -96,7 +94,7 @@ const MIN_COUNT_HORIZON_MS = 60_000;
 const MAX_EPISODES = 100_000;
 
 /**
- * Wiring of one sidecar: socket → intake queue → worker (decode → drop rules → state → alert
+ * Wiring of one sidecar: socket (reader thread) → worker (decode → drop rules → state → alert
  * rules) → outbox → NATS publisher, plus status, expiry and rule reload. Starts downstream first
  * and stops upstream first, so nothing is read that cannot be handed on, and everything read is
  * handed on before NATS is drained. The worker is the only caller of the rules, one datagram or
@@ -104,7 +102,6 @@ const MAX_EPISODES = 100_000;
  */
 export class Sidecar implements Lifecycle {
   readonly counters: StageCounters = createCounters();
-  private readonly intake: BoundedQueue<Datagram>;
   private readonly subjects: Subjects;
   private readonly nextId: IdGenerator;
   private readonly processor: Processor;
@@ -219,7 +216,6 @@ export class Sidecar implements Lifecycle {
     this.startedAt = clock.now();
     const { ruleSet } = judge.evaluator.rules;
     this.rulesStatus = { rules: ruleSet.rules.length, files: [...ruleSet.files], lastReload: null };
-    this.intake = new BoundedQueue(config.intake.queueSize);
     this.subjects = createSubjects(config.nats.subjectPrefix, config.node);
     this.nextId = createIdGenerator(() => clock.now());
     this.processor = createProcessor({
@@ -256,14 +252,14 @@ export class Sidecar implements Lifecycle {
           host: config.http.host,
           port: config.http.port,
           metrics: createSidecarMetrics({
-            counters: () => this.counters,
+            counters: () => this.syncCounters(),
             outbox: () => this.outbox,
             nats: () => ({ state: this.publisher.state, mode: this.publisher.mode, ...this.publisher.stats }),
             rules: () => this.judge.evaluator.counters,
             state: () => this.judge.state.stats(),
             now: () => clock.now(),
             info: () => ({ node: config.node, version: deps.version }),
-            intake: () => ({ depth: this.intake.length, capacity: this.intake.capacity }),
+            intake: () => ({ depth: this.source.depth, capacity: config.intake.queueSize }),
           }),
           health: () => this.healthInputs(),
           log: log.child({ component: 'http' }),
@@ -273,12 +269,10 @@ export class Sidecar implements Lifecycle {
       host: config.udp.host,
       port: config.udp.port,
       receiveBufferBytes: config.udp.receiveBufferBytes,
-      clock,
+      allowedSources: config.udp.allowedSources,
+      queueSize: config.intake.queueSize,
       log: log.child({ component: 'udp' }),
-      isAllowed: createSourceFilter(config.udp.allowedSources),
-      onDatagram: (bytes, meta, allowed) => {
-        this.enqueue({ bytes, meta, allowed });
-      },
+      onReadable: () => this.wakeWorker?.(),
     });
     this.reloader = new RulesReloader({
       paths: config.rules.paths,
@@ -366,20 +360,23 @@ export class Sidecar implements Lifecycle {
     );
   }
 
-  // Datagrams from unlisted senders go through the same bounded queue so that a flood from
-  // them is bounded the same way; they are only counted and dead-lettered, never decoded.
-  private enqueue(datagram: Datagram): void {
-    this.counters.received++;
-    if (!this.intake.push(datagram)) {
-      countDrop(this.counters, 'intake-queue-full');
-      return;
-    }
-    this.wakeWorker?.();
+  /** Received and intake drops are counted on the reader thread; brought in here. */
+  private syncCounters(): StageCounters {
+    const { received, dropped } = this.source.totals;
+    this.counters.received = received;
+    if (dropped > 0) this.counters.dropped['intake-queue-full'] = dropped;
+    return this.counters;
   }
 
-  /** The single consumer of the intake queue and the only caller of the rules. */
+  /**
+   * The single consumer of the reader's batches and the only caller of the rules. Datagrams
+   * from unlisted senders come through the same bounded queue (a flood from them is bounded
+   * the same way); they are only counted and dead-lettered, never decoded.
+   */
   private async work(): Promise<void> {
     let handled = 0;
+    let batch: readonly Datagram[] = [];
+    let next = 0;
     for (;;) {
       if (this.tickDue) {
         this.tickDue = false;
@@ -389,11 +386,14 @@ export class Sidecar implements Lifecycle {
         this.snapshotDue = false;
         await this.saveState();
       }
-      const datagram = this.intake.shift();
+      if (next >= batch.length) {
+        batch = this.source.take();
+        next = 0;
+        this.syncCounters();
+      }
+      const datagram = batch[next++];
       if (datagram === undefined) {
-        // Hand what this batch appended to the OS before waiting: a kill -9 then loses none of it.
-        this.outbox.flush();
-        if (this.closing) return;
+        if (this.closing && this.source.exhausted) return;
         await new Promise<void>((resolve) => {
           this.wakeWorker = resolve;
         });
@@ -402,10 +402,8 @@ export class Sidecar implements Lifecycle {
       }
       if (datagram.allowed) await this.processor.datagram(datagram);
       else this.processor.foreign(datagram);
-      if (++handled % YIELD_EVERY === 0) {
-        this.outbox.flush();
-        await nextTurn();
-      }
+      // Lets the publisher, its acknowledgements and the timers run during a long backlog.
+      if (++handled % YIELD_EVERY === 0) await nextTurn();
     }
   }
 
@@ -448,8 +446,8 @@ export class Sidecar implements Lifecycle {
     return {
       outbox: { healthy: this.outbox.healthy, lastError: this.outbox.lastError },
       nats: { state: this.publisher.state },
-      intakeDepth: this.intake.length,
-      intakeCapacity: this.intake.capacity,
+      intakeDepth: this.source.depth,
+      intakeCapacity: this.deps.config.intake.queueSize,
     };
   }
 
@@ -485,8 +483,8 @@ export class Sidecar implements Lifecycle {
       version,
       startedAt: this.startedAt,
       now,
-      counters: this.counters,
-      intakeDepth: this.intake.length,
+      counters: this.syncCounters(),
+      intakeDepth: this.source.depth,
       outboxDepth: this.outbox.depth,
       nats: this.publisher.state,
       state: state.stats(),

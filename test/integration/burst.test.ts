@@ -42,13 +42,21 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function readings(): Promise<{ received: number; published: number; kernelDrops: number }> {
+interface Readings {
+  received: number;
+  published: number;
+  kernelDrops: number;
+  intakeDrops: number;
+}
+
+async function readings(): Promise<Readings> {
   const text = await (await fetch(metricsUrl)).text();
   const value = (name: string) => metricValue(text, name);
   return {
     received: value('sense_sidecar_datagrams_received_total'),
     published: value('sense_sidecar_published_total'),
     kernelDrops: value('sense_sidecar_udp_kernel_drops_total'),
+    intakeDrops: value('sense_sidecar_dropped_total{cause="intake-queue-full"}'),
   };
 }
 
@@ -56,7 +64,7 @@ const start = (i: number) =>
   `/qseow-proxy-session/;SENSE-NODE1;Start session;CORP;burst${i};AppAccess;/hub/;Start session for user 'CORP\\burst${i}'`;
 
 /** Polls until the received count stops moving, then returns the readings. */
-async function settle(): Promise<{ received: number; published: number; kernelDrops: number }> {
+async function settle(): Promise<Readings> {
   // The kernel's count is read once a second: settled means nothing moved for over a second.
   let last = '';
   await waitFor(
@@ -75,11 +83,12 @@ async function settle(): Promise<{ received: number; published: number; kernelDr
 }
 
 /**
- * UDP loss must be visible, never silent: whatever the sidecar did not read, the kernel counted
- * as dropped for its socket. The figures are printed for the issue notes; zero loss at a paced
- * 20,000/s is the performance work's target and is measured by `npm run bench`, not asserted here.
+ * With the default receive buffer nothing may be lost at a paced 20,000/s: the reader thread
+ * reads the socket whatever the decoder is busy with. At full speed UDP loss is possible, but
+ * must be visible, never silent: whatever the sidecar did not read, the kernel counted as
+ * dropped for its socket. The figures are printed for the issue notes.
  */
-it('accounts for every datagram of a paced 20,000/s run and of a full-speed burst', async () => {
+it('loses nothing of a paced 20,000/s run and accounts for every datagram of a full-speed burst', async () => {
   const paced = await sendDatagrams({
     host: '127.0.0.1',
     port: udpPort,
@@ -91,7 +100,7 @@ it('accounts for every datagram of a paced 20,000/s run and of a full-speed burs
   console.log(
     `paced 20,000/s: sent ${paced.sent}, received ${afterPaced.received}, kernel drops ${afterPaced.kernelDrops}`,
   );
-  expect(afterPaced.received + afterPaced.kernelDrops).toBe(paced.sent);
+  expect(afterPaced).toMatchObject({ received: paced.sent, kernelDrops: 0, intakeDrops: 0 });
 
   const burst = await sendDatagrams({
     host: '127.0.0.1',

@@ -1,0 +1,132 @@
+// The UDP reader thread: it only reads the socket, checks the sender and queues the datagram
+// (bounded, drops counted), and hands batches to the main thread when asked. Nothing here
+// decodes, evaluates or writes, so the socket is read whatever the main thread is busy with,
+// and the kernel's receive buffer only has to cover this thread's own pauses (its GC).
+import { createSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { createSourceFilter } from '../config/address-filter.js';
+import { BoundedQueue } from '../core/bounded-queue.js';
+import { packBatch, type ReadDatagram, transferables } from './datagram-batch.js';
+import type { FromReader, ReaderSettings, ToReader } from './reader-protocol.js';
+
+/** How often drops and depth are reported while the main thread is not asking for batches. */
+const TOTALS_INTERVAL_MS = 250;
+
+function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): void {
+  const post = (message: FromReader, transfer: ArrayBuffer[] = []): void => {
+    port.postMessage(message, transfer);
+  };
+  const isAllowed = createSourceFilter(settings.allowedSources);
+  const queue = new BoundedQueue<ReadDatagram>(settings.queueSize);
+  let received = 0;
+  let dropped = 0;
+  let reported = { received: 0, dropped: 0, depth: 0 };
+  let wanted = false;
+  let handOffScheduled = false;
+  let socketClosed = false;
+  let lastDatagramAt = Number.NEGATIVE_INFINITY;
+
+  const totals = () => ({ received, dropped });
+
+  // Answers a pull once there is something to give (or nothing more will come). Scheduled with
+  // setImmediate so that the datagrams of one poll of the socket travel together.
+  const handOff = (): void => {
+    handOffScheduled = false;
+    if (!wanted) return;
+    if (queue.length === 0 && !socketClosed) return;
+    const items: ReadDatagram[] = [];
+    for (let i = 0; i < settings.maxBatch; i++) {
+      const item = queue.shift();
+      if (item === undefined) break;
+      items.push(item);
+    }
+    wanted = false;
+    const batch = packBatch(items);
+    const depth = queue.length;
+    reported = { received, dropped, depth };
+    post(
+      { type: 'batch', batch, totals: totals(), depth, final: socketClosed && depth === 0 },
+      transferables(batch),
+    );
+  };
+  const scheduleHandOff = (): void => {
+    if (!handOffScheduled && wanted) {
+      handOffScheduled = true;
+      setImmediate(handOff);
+    }
+  };
+
+  const socket = createSocket({
+    type: isIPv6(settings.host) ? 'udp6' : 'udp4',
+    recvBufferSize: settings.receiveBufferBytes,
+  });
+  socket.on('message', (bytes, rinfo) => {
+    const now = Date.now();
+    lastDatagramAt = now;
+    received++;
+    const item: ReadDatagram = {
+      bytes,
+      address: rinfo.address,
+      port: rinfo.port,
+      receivedAt: now,
+      allowed: isAllowed(rinfo.address),
+    };
+    if (!queue.push(item)) dropped++;
+    else scheduleHandOff();
+  });
+  let listening = false;
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    if (listening) {
+      post({ type: 'socket-error', message: error.message });
+      return;
+    }
+    post({ type: 'failed', message: error.message, code: error.code ?? null });
+    socket.close();
+  });
+  socket.once('listening', () => {
+    listening = true;
+    post({ type: 'listening', port: socket.address().port, granted: socket.getRecvBufferSize() });
+  });
+  socket.bind({ address: settings.host, port: settings.port, exclusive: true });
+
+  const totalsTimer = setInterval(() => {
+    if (received !== reported.received || dropped !== reported.dropped || queue.length !== reported.depth) {
+      reported = { received, dropped, depth: queue.length };
+      post({ type: 'totals', totals: totals(), depth: queue.length });
+    }
+  }, TOTALS_INTERVAL_MS);
+
+  // Datagrams the kernel already holds count as in flight: keep reading until the socket has
+  // been quiet for a moment (or the drain limit passes), then close it.
+  const stop = (): void => {
+    const giveUpAt = Date.now() + settings.maxDrainMs;
+    const check = (): void => {
+      const now = Date.now();
+      if (now - lastDatagramAt < settings.quietMs && now < giveUpAt) {
+        setTimeout(check, settings.quietMs / 4);
+        return;
+      }
+      socket.close(() => {
+        socketClosed = true;
+        clearInterval(totalsTimer);
+        scheduleHandOff();
+      });
+    };
+    check();
+  };
+
+  port.on('message', (message: ToReader) => {
+    switch (message.type) {
+      case 'pull':
+        wanted = true;
+        scheduleHandOff();
+        break;
+      case 'stop':
+        stop();
+        break;
+    }
+  });
+}
+
+if (parentPort !== null) run(parentPort, workerData as ReaderSettings);
