@@ -6,19 +6,34 @@ import { inSchedule, type ZoneClock } from '../schedule.js';
 import type { Schedule } from '../types.js';
 import type { EvaluationContext } from './context.js';
 
-type Params = Record<string, unknown>;
+export type FactParams = Readonly<Record<string, unknown>>;
+/** Fact name → how to compute it from its params (and the evaluation context it closes over). */
+export type FactTable = ReadonlyMap<string, (params: FactParams) => unknown>;
 
 /**
- * Registers the state facts on an engine. The loader has validated every params object, so
- * these only read; an unexpected shape yields undefined, which the engine treats as "no match".
+ * Registers the facts on an engine. No fact result caching: json-rules-engine would hash the
+ * params of every call to build a cache key, which costs more than these O(1) reads of live state.
  */
-export function bindStateFacts(
-  engine: Engine,
+export function bindFacts(engine: Engine, facts: FactTable): void {
+  for (const [name, compute] of facts)
+    engine.addFact(name, (params: FactParams) => compute(params), { cache: false });
+}
+
+type Params = FactParams;
+
+/**
+ * The facts rules read: event fields and live state, through the context of the evaluation
+ * under way. The loader has validated every params object, so these only read; an unexpected
+ * shape yields undefined, which a condition treats as "no match". The same table serves
+ * json-rules-engine and the compiled predicates (predicate.ts), so both see the same values.
+ */
+export function createFactTable(
   context: () => EvaluationContext,
   schedules: ReadonlyMap<string, Schedule>,
   zones: ZoneClock,
   defaultTimezone: string,
-): void {
+): FactTable {
+  const table = new Map<string, (params: Params) => unknown>();
   const windows = new Map<string, number>();
   const windowMs = (text: unknown): number => {
     const key = String(text);
@@ -33,10 +48,8 @@ export function bindStateFacts(
     typeof params['kind'] === 'string' ? (params['kind'] as SidecarEventKind) : undefined;
   const zoneOf = (params: Params): string =>
     typeof params['timezone'] === 'string' ? params['timezone'] : defaultTimezone;
-  // No fact result caching: json-rules-engine would hash the params of every call to build a
-  // cache key, which costs more than these O(1) reads of live state.
   const fact = (name: string, compute: (params: Params) => unknown): void => {
-    engine.addFact(name, compute, { cache: false });
+    table.set(name, compute);
   };
 
   // The event's own fields are engine facts too, read from the context, so that a run needs no
@@ -80,4 +93,5 @@ export function bindStateFacts(
   });
   fact('hour', (params: Params) => zones.localTime(zoneOf(params), context().now).hour);
   fact('weekday', (params: Params) => zones.localTime(zoneOf(params), context().now).weekday);
+  return table;
 }

@@ -5,15 +5,22 @@ import { ZoneClock } from '../schedule.js';
 import { compileRuleMessages } from '../load/index.js';
 import type { CompiledTemplate } from '../template.js';
 import { RULE_EVENT_KINDS, type ConditionTree, type Rule, type RuleSet } from '../types.js';
-import { bindStateFacts } from './bind-facts.js';
+import { bindFacts, createFactTable } from './bind-facts.js';
 import { type EvaluationContext, eventFacts } from './context.js';
-import { createOperators } from './operators.js';
+import { createOperators, customOperatorFunctions } from './operators.js';
+import { compilePredicate, operatorTable, type Predicate } from './predicate.js';
 
 /** An engine with the rules it holds, and the context its facts read. */
 export interface EngineSlot {
   readonly engine: Engine;
   readonly rules: ReadonlyMap<string, Rule>;
   readonly context: EvaluationContext;
+  /**
+   * Per rule, its conditions compiled to a synchronous check with the engine's meaning (null
+   * where they could not be compiled). The evaluator runs the engine only when a rule may match
+   * or may resolve, so the common event that matches nothing never enters the engine.
+   */
+  readonly predicates: ReadonlyMap<string, Predicate | null>;
 }
 
 export interface CompiledRules {
@@ -56,18 +63,24 @@ export function compileRules(ruleSet: RuleSet, options: CompileOptions): Compile
       state: options.state,
     };
     const engine = new Engine([], { allowUndefinedFacts: true, replaceFactsInEventParams: false });
-    for (const operator of createOperators(ruleSet.lists)) engine.addOperator(operator);
-    bindStateFacts(engine, () => context, ruleSet.schedules, zones, options.defaultTimezone);
+    const custom = customOperatorFunctions(ruleSet.lists);
+    for (const operator of createOperators(custom)) engine.addOperator(operator);
+    const facts = createFactTable(() => context, ruleSet.schedules, zones, options.defaultTimezone);
+    bindFacts(engine, facts);
+    const operators = operatorTable(custom);
     const byId = new Map<string, Rule>();
+    const predicates = new Map<string, Predicate | null>();
     for (const rule of rules) {
       byId.set(rule.id, rule);
+      const conditions = withTimezone(rule.when, rule.timezone);
+      predicates.set(rule.id, compilePredicate(conditions, facts, operators));
       engine.addRule({
         name: rule.id,
-        conditions: withTimezone(rule.when, rule.timezone) as unknown as TopLevelCondition,
+        conditions: conditions as unknown as TopLevelCondition,
         event: { type: rule.id },
       });
     }
-    return { engine, rules: byId, context };
+    return { engine, rules: byId, context, predicates };
   };
 
   const drop = new Map<SidecarEventKind, EngineSlot>();

@@ -118,7 +118,9 @@ export class RuleEvaluator {
   async drop(event: SidecarEvent, now: number): Promise<string | null> {
     const slot = this.compiled.drop.get(event.kind);
     if (slot === undefined) return null;
-    const { results } = await this.run(slot, event, now);
+    this.prepare(slot, event, now);
+    if (!this.engineNeeded(slot, event)) return null;
+    const { results } = await slot.engine.run();
     if (results.length === 0) return null;
     const matched = new Set(results.map((r) => r.name));
     for (const rule of slot.rules.values()) {
@@ -167,7 +169,9 @@ export class RuleEvaluator {
     now: number,
     mayFire: boolean,
   ): Promise<AlertNotice[]> {
-    const { results, failureResults } = await this.run(slot, event, now);
+    this.prepare(slot, event, now);
+    if (!this.engineNeeded(slot, event)) return [];
+    const { results, failureResults } = await slot.engine.run();
     const notices: AlertNotice[] = [];
     for (const result of results) {
       const rule = slot.rules.get(result.name);
@@ -205,12 +209,26 @@ export class RuleEvaluator {
     return notices;
   }
 
-  private async run(slot: EngineSlot, event: SidecarEvent, now: number) {
+  private prepare(slot: EngineSlot, event: SidecarEvent, now: number): void {
     slot.context.event = event;
     slot.context.fields = eventFacts(event);
     slot.context.now = now;
     for (const id of slot.rules.keys()) bump(this.counters.evaluations, id);
-    return slot.engine.run();
+  }
+
+  /**
+   * Whether the engine's answer can change anything: some rule's conditions hold (or were not
+   * compiled), or a resolve rule is firing for this key (its failure resolves it). Otherwise
+   * every rule fails, no episode is affected, and the engine run is skipped. The compiled
+   * conditions are held equal to the engine's by differential tests.
+   */
+  private engineNeeded(slot: EngineSlot, event: SidecarEvent): boolean {
+    for (const rule of slot.rules.values()) {
+      const predicate = slot.predicates.get(rule.id);
+      if (predicate === undefined || predicate === null || predicate()) return true;
+      if (rule.resolve && this.tracker.isFiring(rule.id, keyOf(rule.key, event))) return true;
+    }
+    return false;
   }
 
   private notice(

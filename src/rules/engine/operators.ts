@@ -8,7 +8,18 @@ import { compilePatternList, globMatch, type PatternList } from './glob.js';
  */
 export const CUSTOM_OPERATORS = ['inList', 'notInList', 'matches', 'notMatches'] as const;
 
-export function createOperators(lists: ReadonlyMap<string, readonly string[]>): Operator[] {
+/** A custom operator's test: fact value against the condition's value. */
+export type OperatorFunction = (fact: unknown, value: unknown) => boolean;
+
+/** Our operators as json-rules-engine Operators (no fact guard: each function checks its input). */
+export function createOperators(functions: ReadonlyMap<string, OperatorFunction>): Operator[] {
+  return [...functions].map(([name, test]) => new Operator(name, test));
+}
+
+/** Name → test, for the engine (above) and the compiled predicates alike. */
+export function customOperatorFunctions(
+  lists: ReadonlyMap<string, readonly string[]>,
+): ReadonlyMap<string, OperatorFunction> {
   const named = new Map<string, PatternList>();
   for (const [name, patterns] of lists) named.set(name, compilePatternList(patterns));
   // Inline arrays are compiled once per array object (the rule's own value, which lives as
@@ -32,10 +43,10 @@ export function createOperators(lists: ReadonlyMap<string, readonly string[]>): 
   const matches = (fact: unknown, value: unknown): boolean =>
     typeof fact === 'string' && typeof value === 'string' && globMatch(value, fact);
 
-  return [
-    new Operator('inList', inList),
-    new Operator('notInList', (fact: unknown, value: unknown) => !inList(fact, value)),
-    new Operator('matches', matches),
-    new Operator('notMatches', (fact: unknown, value: unknown) => !matches(fact, value)),
-  ];
+  return new Map<string, OperatorFunction>([
+    ['inList', inList],
+    ['notInList', (fact, value) => !inList(fact, value)],
+    ['matches', matches],
+    ['notMatches', (fact, value) => !matches(fact, value)],
+  ]);
 }
