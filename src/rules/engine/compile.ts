@@ -35,7 +35,11 @@ export interface CompiledRules {
    * condition (a stop lowers a count), so they are re-checked, but only for a key that is firing.
    */
   readonly resolveOnly: ReadonlyMap<SidecarEventKind, readonly Rule[]>;
-  /** One engine per resolve rule: for the re-checks above and as time passes. */
+  /**
+   * One engine per enabled rule: for the re-checks above and as time passes (resolve rules),
+   * for a rule whose conditions were not compiled, and for the explanation (the facts and
+   * thresholds) an alert notice carries.
+   */
   readonly single: ReadonlyMap<string, EngineSlot>;
   readonly templates: ReadonlyMap<string, CompiledTemplate>;
   /** Fingerprint per rule id: equal fingerprints mean an unchanged rule across a reload. */
@@ -96,7 +100,6 @@ export function compileRules(ruleSet: RuleSet, options: CompileOptions): Compile
   }
   const single = new Map<string, EngineSlot>();
   for (const rule of enabled) {
-    if (rule.action !== 'alert' || !rule.resolve) continue;
     const slot = makeSlot([rule]);
     if (slot !== undefined) single.set(rule.id, slot);
   }

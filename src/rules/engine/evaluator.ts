@@ -4,6 +4,7 @@ import type { Rule, RuleKey } from '../types.js';
 import { AlertTracker, type EpisodeSnapshot } from './alert-tracker.js';
 import type { CompiledRules, EngineSlot } from './compile.js';
 import { eventFacts } from './context.js';
+import type { RuleResult } from 'json-rules-engine';
 import { type ConditionTrace, factValues, traceOf } from './trace.js';
 
 export interface AlertNotice {
@@ -119,15 +120,10 @@ export class RuleEvaluator {
     const slot = this.compiled.drop.get(event.kind);
     if (slot === undefined) return null;
     this.prepare(slot, event, now);
-    if (!this.engineNeeded(slot, event)) return null;
-    const { results } = await slot.engine.run();
-    if (results.length === 0) return null;
-    const matched = new Set(results.map((r) => r.name));
     for (const rule of slot.rules.values()) {
-      if (matched.has(rule.id)) {
-        bump(this.counters.dropped, rule.id);
-        return rule.id;
-      }
+      if ((await this.holds(slot, rule, event, now)) === null) continue;
+      bump(this.counters.dropped, rule.id);
+      return rule.id;
     }
     return null;
   }
@@ -149,9 +145,10 @@ export class RuleEvaluator {
    * that stops holding only because time passed (a window emptied, a schedule ended) resolves.
    */
   async recheck(now: number): Promise<AlertNotice[]> {
-    const { single } = this.compiled;
+    const { single, byId } = this.compiled;
     const out: AlertNotice[] = [];
-    for (const { ruleId, event } of this.tracker.firing((id) => single.has(id))) {
+    const resolving = (id: string) => byId.get(id)?.resolve === true && single.has(id);
+    for (const { ruleId, event } of this.tracker.firing(resolving)) {
       const slot = single.get(ruleId);
       if (slot !== undefined) out.push(...(await this.decide(slot, event, null, now, false)));
     }
@@ -162,6 +159,12 @@ export class RuleEvaluator {
     return out;
   }
 
+  /**
+   * Matches first (in rule order), then resolves, as json-rules-engine reports them. A rule's
+   * compiled conditions decide whether it holds; the engine is asked only for what a notice
+   * must carry (the facts and thresholds of its conditions), which is rare: a firing episode's
+   * further matches and the events of rules that do not match cost no engine run.
+   */
   private async decide(
     slot: EngineSlot,
     event: SidecarEvent,
@@ -170,12 +173,14 @@ export class RuleEvaluator {
     mayFire: boolean,
   ): Promise<AlertNotice[]> {
     this.prepare(slot, event, now);
-    if (!this.engineNeeded(slot, event)) return [];
-    const { results, failureResults } = await slot.engine.run();
     const notices: AlertNotice[] = [];
-    for (const result of results) {
-      const rule = slot.rules.get(result.name);
-      if (rule === undefined) continue;
+    const failed: { rule: Rule; trace: ConditionTrace[] | null }[] = [];
+    for (const rule of slot.rules.values()) {
+      const matched = await this.holds(slot, rule, event, now);
+      if (matched === null) {
+        if (rule.resolve) failed.push({ rule, trace: null });
+        continue;
+      }
       bump(this.counters.matches, rule.id);
       if (!mayFire || !rule.on.includes(event.kind)) continue;
       const key = keyOf(rule.key, event);
@@ -185,7 +190,7 @@ export class RuleEvaluator {
         continue;
       }
       bump(this.counters.fired, rule.id);
-      const conditions = traceOf(result);
+      const conditions = matched.trace ?? (await this.explain(rule, event, now));
       notices.push(
         this.notice('firing', rule, key, event, now, conditions, {
           alertId: outcome.alertId,
@@ -195,18 +200,49 @@ export class RuleEvaluator {
         }),
       );
     }
-    for (const result of failureResults) {
-      const rule = slot.rules.get(result.name);
-      if (rule === undefined || !rule.resolve) continue;
+    for (const { rule, trace } of failed) {
       const key = keyOf(rule.key, event);
       const outcome = this.tracker.noMatch(rule, key);
       if (outcome === null) continue;
       bump(this.counters.resolved, rule.id);
+      const conditions = trace ?? (await this.explain(rule, event, now));
       notices.push(
-        this.notice('resolved', rule, key, event, now, traceOf(result), { ...outcome, notification: 0 }),
+        this.notice('resolved', rule, key, event, now, conditions, { ...outcome, notification: 0 }),
       );
     }
     return notices;
+  }
+
+  /**
+   * Whether the rule holds for the prepared evaluation: null if not, else with the engine's
+   * trace when the engine had to decide (conditions it could not compile), so it is not run twice.
+   */
+  private async holds(
+    slot: EngineSlot,
+    rule: Rule,
+    event: SidecarEvent,
+    now: number,
+  ): Promise<{ trace: ConditionTrace[] | null } | null> {
+    const predicate = slot.predicates.get(rule.id);
+    if (predicate !== undefined && predicate !== null) return predicate() ? { trace: null } : null;
+    const result = await this.engineResult(rule, event, now);
+    return result?.result === true ? { trace: traceOf(result) } : null;
+  }
+
+  /** The rule's conditions as json-rules-engine evaluated them: what an alert explains itself with. */
+  private async explain(rule: Rule, event: SidecarEvent, now: number): Promise<ConditionTrace[]> {
+    const result = await this.engineResult(rule, event, now);
+    return result === undefined ? [] : traceOf(result);
+  }
+
+  private async engineResult(rule: Rule, event: SidecarEvent, now: number): Promise<RuleResult | undefined> {
+    const single = this.compiled.single.get(rule.id);
+    if (single === undefined) return undefined;
+    single.context.event = event;
+    single.context.fields = eventFacts(event);
+    single.context.now = now;
+    const { results, failureResults } = await single.engine.run();
+    return results[0] ?? failureResults[0];
   }
 
   private prepare(slot: EngineSlot, event: SidecarEvent, now: number): void {
@@ -214,21 +250,6 @@ export class RuleEvaluator {
     slot.context.fields = eventFacts(event);
     slot.context.now = now;
     for (const id of slot.rules.keys()) bump(this.counters.evaluations, id);
-  }
-
-  /**
-   * Whether the engine's answer can change anything: some rule's conditions hold (or were not
-   * compiled), or a resolve rule is firing for this key (its failure resolves it). Otherwise
-   * every rule fails, no episode is affected, and the engine run is skipped. The compiled
-   * conditions are held equal to the engine's by differential tests.
-   */
-  private engineNeeded(slot: EngineSlot, event: SidecarEvent): boolean {
-    for (const rule of slot.rules.values()) {
-      const predicate = slot.predicates.get(rule.id);
-      if (predicate === undefined || predicate === null || predicate()) return true;
-      if (rule.resolve && this.tracker.isFiring(rule.id, keyOf(rule.key, event))) return true;
-    }
-    return false;
   }
 
   private notice(
