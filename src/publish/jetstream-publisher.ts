@@ -10,6 +10,7 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type NatsLink, raceDeadline } from './nats-connection.js';
 import { createLink, type NatsPublisherOptions, publishCore, publishCoreBatch } from './nats-publisher.js';
 import type { OutboxRecord } from './outbox.js';
@@ -209,6 +210,8 @@ export class JetStreamPublisher implements Publisher {
       if (outbox.depth === 0) {
         if (this.stopping) return;
         await this.wakeup.until(outbox.whenNotEmpty());
+        // Let the producer finish its turn: what it appends meanwhile goes out in the same write.
+        await nextTurn();
         continue;
       }
       if (!connected || prepared === undefined) {
@@ -429,6 +432,9 @@ export class JetStreamPublisher implements Publisher {
         return;
       }
       await this.wakeup.until(undefined, waitMs);
+      // As above: the records appended and the PubAcks received during this turn are handled
+      // together, so a busy pipeline writes to the socket once per turn, not once per record.
+      await nextTurn();
     }
   }
 
