@@ -141,6 +141,18 @@ describe('cluster rule files', () => {
     ]);
   });
 
+  it('a message field that has no value for the rule key is a warning', () => {
+    expect(
+      issuesOf(
+        RULE(
+          "    key: user\n    when: {all: [{fact: userHosts, operator: greaterThan, value: 1}]}\n    message: '{{user}} {{node}}'\n",
+        ),
+      ),
+    ).toEqual([
+      'c.yaml:6:26: warning: message: {{node}} is always empty for a rule with key: user; it has {{user}}, {{hosts}}, {{rule}}, {{key}}, {{severity}}',
+    ]);
+  });
+
   it('every catalogued cluster fact is bound, and nothing else', () => {
     expect([...BOUND_CLUSTER_FACTS].sort()).toEqual([...CLUSTER_FACT_NAMES].sort());
   });

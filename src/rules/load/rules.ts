@@ -162,7 +162,7 @@ export function readRule<K extends string>(
   checkSubjectFacts(context, subjectFacts, key, entry.has('key'));
 
   const message = entry.has('message')
-    ? readMessage(context, at('message'), entry.get('message'), factsUsed)
+    ? readMessage(context, at('message'), entry.get('message'), factsUsed, key)
     : null;
 
   if (action === 'drop') {
@@ -243,6 +243,7 @@ function readMessage<K extends string>(
   path: PathSegment[],
   written: unknown,
   factsUsed: ReadonlySet<string>,
+  key: K,
 ): string | undefined {
   const { file, log } = context;
   if (typeof written !== 'string') {
@@ -258,7 +259,16 @@ function readMessage<K extends string>(
     log.error(file, positionInString(file, path, compiled.offset), `message: ${compiled.message}`);
     return undefined;
   }
+  const keyFields = context.catalog.keyFields?.[key];
   for (const name of compiled.template.names) {
+    if (keyFields !== undefined && !name.startsWith('facts.') && !keyFields.includes(name)) {
+      log.warn(
+        file,
+        positionInString(file, path, written.indexOf(name)),
+        `message: {{${name}}} is always empty for a rule with key: ${key}; it has ${keyFields.map((f) => `{{${f}}}`).join(', ')}`,
+      );
+      continue;
+    }
     if (!name.startsWith('facts.')) continue;
     const fact = name.slice('facts.'.length);
     if (factsUsed.has(fact)) continue;

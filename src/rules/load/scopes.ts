@@ -23,6 +23,8 @@ export interface RuleCatalog<K extends string> {
   /** Rule fields this dialect refuses, each with what to write instead. */
   readonly refusedFields: Readonly<Record<string, string>>;
   readonly template: TemplateVocabulary;
+  /** Per key, the message fields that have a value (absent: every field, always). */
+  readonly keyFields?: Readonly<Record<string, readonly string[]>>;
   /** The message of a rule that has none. */
   defaultMessage(key: K): string;
 }
@@ -50,5 +52,10 @@ export const CLUSTER_CATALOG: RuleCatalog<ClusterRuleKey> = {
     action: 'cluster rules only alert (events are dropped by the sidecars, before they count); remove action',
   },
   template: { fieldsAre: 'a cluster field', fields: CLUSTER_TEMPLATE_FIELDS, facts: CLUSTER_FACT_NAMES },
+  keyFields: {
+    user: ['user', 'hosts', 'rule', 'key', 'severity'],
+    node: ['node', 'hosts', 'reason', 'rule', 'key', 'severity'],
+    cluster: ['rule', 'key', 'severity'],
+  },
   defaultMessage: (key) => (key === 'cluster' ? '{{rule}} in the cluster' : '{{rule}} for {{key}}'),
 };
