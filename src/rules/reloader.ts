@@ -18,6 +18,23 @@ export type ReloadOutcome =
     }
   | { readonly ok: false; readonly issues: readonly RuleIssue[] };
 
+/** The file watching shared by the sidecar's rules and the aggregator's cluster rules. */
+export interface RuleFilesReloaderOptions {
+  readonly paths: readonly string[];
+  readonly log: Logger;
+  /** Told of every reload attempt, e.g. to publish a refused one on the status subject. */
+  readonly onReload: (outcome: ReloadOutcome, reason: string) => void;
+  /** Editors write a file in several steps; changes within this time make one reload. */
+  readonly debounceMs?: number;
+  /**
+   * Loads the files and swaps a valid set in (between two evaluations); a set with errors is
+   * refused and the last good rules stay. Never throws for bad files: errors are the outcome.
+   */
+  readonly load: () => Promise<ReloadOutcome>;
+  /** What the log calls them: `rules` (default) or `cluster rules`. */
+  readonly what?: string;
+}
+
 export interface RulesReloaderOptions {
   readonly paths: readonly string[];
   readonly timezone: string;
@@ -49,18 +66,17 @@ export async function loadCompiledRules(
 }
 
 /**
- * Hot reload: on a change under `rules.paths` (and on `reload()`, which the CLI calls on
- * SIGHUP), a valid rule set is swapped in between two evaluations; an invalid one is refused
- * and the last good rules stay active. Live state is not touched by a reload, and throttle and
- * resolve memory survive for rules whose definition did not change.
+ * Hot reload: on a change under the paths (and on `reload()`, which the CLI calls on SIGHUP),
+ * `load` runs; a valid rule set is swapped in between two evaluations, an invalid one is
+ * refused and the last good rules stay active.
  */
-export class RulesReloader implements Lifecycle {
+export class RuleFilesReloader implements Lifecycle {
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<ReloadOutcome> | undefined;
   private again = false;
 
-  constructor(private readonly options: RulesReloaderOptions) {}
+  constructor(private readonly options: RuleFilesReloaderOptions) {}
 
   async start(): Promise<void> {
     const { paths, log } = this.options;
@@ -115,23 +131,38 @@ export class RulesReloader implements Lifecycle {
   }
 
   private async load(reason: string): Promise<ReloadOutcome> {
-    const { paths, timezone, state, evaluator, log, onReload } = this.options;
-    const loaded = await loadCompiledRules(paths, timezone, state);
-    let outcome: ReloadOutcome;
-    if (loaded.ok) {
-      evaluator.replace(loaded.compiled);
-      const { ruleSet } = loaded.compiled;
-      outcome = { ok: true, rules: ruleSet.rules.length, files: ruleSet.files, warnings: loaded.warnings };
-      log.info({ reason, rules: ruleSet.rules.length, files: ruleSet.files }, 'rules reloaded');
-      for (const warning of loaded.warnings) log.warn(formatRuleIssue(warning));
+    const { log, onReload, what = 'rules' } = this.options;
+    const outcome = await this.options.load();
+    if (outcome.ok) {
+      log.info({ reason, rules: outcome.rules, files: outcome.files }, `${what} reloaded`);
+      for (const warning of outcome.warnings) log.warn(formatRuleIssue(warning));
     } else {
-      outcome = { ok: false, issues: loaded.issues };
       log.error(
-        { reason, errors: loaded.issues.map(formatRuleIssue) },
-        'rule files refused; the last good rules stay active',
+        { reason, errors: outcome.issues.map(formatRuleIssue) },
+        `${what === 'rules' ? 'rule' : what.replace(/s$/, '')} files refused; the last good rules stay active`,
       );
     }
     onReload(outcome, reason);
     return outcome;
+  }
+}
+
+/**
+ * The sidecar's hot reload. Live state is not touched by a reload, and throttle and resolve
+ * memory survive for rules whose definition did not change.
+ */
+export class RulesReloader extends RuleFilesReloader {
+  constructor(options: RulesReloaderOptions) {
+    const { paths, timezone, state, evaluator } = options;
+    super({
+      ...options,
+      load: async () => {
+        const loaded = await loadCompiledRules(paths, timezone, state);
+        if (!loaded.ok) return { ok: false, issues: loaded.issues };
+        evaluator.replace(loaded.compiled);
+        const { ruleSet } = loaded.compiled;
+        return { ok: true, rules: ruleSet.rules.length, files: ruleSet.files, warnings: loaded.warnings };
+      },
+    });
   }
 }

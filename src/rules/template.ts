@@ -30,8 +30,12 @@ export const TEMPLATE_FIELDS = [
 ] as const;
 export type TemplateField = (typeof TEMPLATE_FIELDS)[number];
 
-/** What `render` looks names up in. Values are primitives; `facts` maps fact name → resolved value. */
-export type TemplateValues = { readonly [K in TemplateField]?: string | number | boolean | null } & {
+/**
+ * What `render` looks names up in: the vocabulary's fields (primitives) and `facts`, fact name →
+ * resolved value. Typed loosely because each vocabulary has its own fields; the compiler has
+ * already refused every name outside the vocabulary.
+ */
+export type TemplateValues = Readonly<Record<string, unknown>> & {
   readonly facts?: Readonly<Record<string, unknown>>;
 };
 
@@ -63,10 +67,31 @@ function problem(message: string, offset: number): CompileTemplateResult {
   return { ok: false, message, offset };
 }
 
-const ALL_NAMES: readonly string[] = [...TEMPLATE_FIELDS, ...FACT_NAMES.map((fact) => `facts.${fact}`)];
+/**
+ * What a template may name: the fields of what a rule is evaluated on and the facts of its
+ * catalog. The sidecar's (an event's fields, the sidecar facts) is the default; cluster rules
+ * pass their own (see load/cluster-catalog.ts).
+ */
+export interface TemplateVocabulary {
+  /** How the fields are called in messages: `an event field`. */
+  readonly fieldsAre: string;
+  readonly fields: readonly string[];
+  readonly facts: readonly string[];
+}
+
+export const SIDECAR_TEMPLATE_VOCABULARY: TemplateVocabulary = {
+  fieldsAre: 'an event field',
+  fields: TEMPLATE_FIELDS,
+  facts: FACT_NAMES,
+};
 
 /** Why `segments` (at `offset` in the text) is not a name a template may use, or null. */
-function checkName(segments: readonly string[], offsets: readonly number[]): CompileTemplateResult | null {
+function checkName(
+  segments: readonly string[],
+  offsets: readonly number[],
+  vocabulary: TemplateVocabulary,
+): CompileTemplateResult | null {
+  const { fields, facts } = vocabulary;
   const shown = segments.join('.');
   for (const [index, segment] of segments.entries()) {
     if (REFUSED_SEGMENTS.has(segment)) {
@@ -82,10 +107,10 @@ function checkName(segments: readonly string[], offsets: readonly number[]): Com
     if (second === undefined) {
       return problem('{{facts}} needs a fact name, e.g. {{facts.activeSessions}}', at(0));
     }
-    if (!FACT_NAMES.includes(second)) {
-      const near = closest(second, FACT_NAMES);
+    if (!facts.includes(second)) {
+      const near = closest(second, facts);
       const hint =
-        near === undefined ? `; known facts: ${FACT_NAMES.join(', ')}` : `; did you mean {{facts.${near}}}?`;
+        near === undefined ? `; known facts: ${facts.join(', ')}` : `; did you mean {{facts.${near}}}?`;
       return problem(`unknown fact "${second}" in {{${shown}}}${hint}`, at(1));
     }
     if (third !== undefined) {
@@ -93,22 +118,26 @@ function checkName(segments: readonly string[], offsets: readonly number[]): Com
     }
     return null;
   }
-  if ((TEMPLATE_FIELDS as readonly string[]).includes(root)) {
+  if (fields.includes(root)) {
     if (second === undefined) return null;
     return problem(`${root} is a single value; write {{${root}}}`, at(1));
   }
-  if (FACT_NAMES.includes(root)) {
+  if (facts.includes(root)) {
     return problem(`${root} is a fact; write {{facts.${root}}}`, at(0));
   }
-  const near = closest(shown, ALL_NAMES) ?? closest(root, ALL_NAMES);
+  const allNames = [...fields, ...facts.map((fact) => `facts.${fact}`)];
+  const near = closest(shown, allNames) ?? closest(root, allNames);
   const hint =
     near === undefined
-      ? `; use an event field (${TEMPLATE_FIELDS.join(', ')}) or facts.<fact>`
+      ? `; use ${vocabulary.fieldsAre} (${fields.join(', ')}) or facts.<fact>`
       : `; did you mean {{${near}}}?`;
   return problem(`unknown name {{${shown}}}${hint}`, at(0));
 }
 
-export function compileTemplate(text: string): CompileTemplateResult {
+export function compileTemplate(
+  text: string,
+  vocabulary: TemplateVocabulary = SIDECAR_TEMPLATE_VOCABULARY,
+): CompileTemplateResult {
   const parts: Part[] = [];
   const names: string[] = [];
   let position = 0;
@@ -137,7 +166,7 @@ export function compileTemplate(text: string): CompileTemplateResult {
       offsets.push(offset);
       offset += segment.length + 1;
     }
-    const refused = checkName(segments, offsets);
+    const refused = checkName(segments, offsets, vocabulary);
     if (refused !== null) return refused;
     parts.push(segments);
     if (!names.includes(name)) names.push(name);

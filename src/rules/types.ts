@@ -42,7 +42,11 @@ export type ConditionTree = Readonly<Record<string, unknown>>;
 export const RULE_KEYS = ['user', 'host', 'app', 'none'] as const;
 export type RuleKey = (typeof RULE_KEYS)[number];
 
-export interface Rule {
+/**
+ * `K` is the dialect's key: the sidecar's RuleKey, or the cluster's (load/cluster-catalog.ts).
+ * Cluster rules have `on: []` and `action: 'alert'`.
+ */
+export interface Rule<K extends string = RuleKey> {
   readonly id: string;
   /** Where it was defined, for messages: `file:line:column`. */
   readonly origin: string;
@@ -51,7 +55,7 @@ export interface Rule {
   /** Kinds it runs on; all kinds when the file says nothing. */
   readonly on: readonly RuleEventKind[];
   readonly when: ConditionTree;
-  readonly key: RuleKey;
+  readonly key: K;
   readonly throttleMs: number;
   readonly resolve: boolean;
   /** Template over event fields and `facts.*`; defaults to a sentence naming rule and key. */
@@ -62,12 +66,12 @@ export interface Rule {
   readonly enabled: boolean;
 }
 
-export interface RuleSet {
+export interface RuleSet<K extends string = RuleKey> {
   /** List name → patterns on `DIRECTORY\userId` (case-insensitive, `*` wildcard). */
   readonly lists: ReadonlyMap<string, readonly string[]>;
   readonly schedules: ReadonlyMap<string, Schedule>;
   /** In file name order, then file order; drop rules are run before alert rules regardless. */
-  readonly rules: readonly Rule[];
+  readonly rules: readonly Rule<K>[];
   /** Files the set was loaded from, for status and logs. */
   readonly files: readonly string[];
 }
@@ -80,8 +84,8 @@ export interface RuleIssue {
   readonly message: string;
 }
 
-export type RuleLoadResult =
-  | { readonly ok: true; readonly ruleSet: RuleSet; readonly warnings: readonly RuleIssue[] }
+export type RuleLoadResult<K extends string = RuleKey> =
+  | { readonly ok: true; readonly ruleSet: RuleSet<K>; readonly warnings: readonly RuleIssue[] }
   | { readonly ok: false; readonly issues: readonly RuleIssue[] };
 
 export function formatRuleIssue(issue: RuleIssue): string {

@@ -108,3 +108,28 @@ describe('sense-sidecar rules check', () => {
     expect(bad.stderr).toMatch(/Unknown option '--strict'[\s\S]*Usage: sense-sidecar rules check/);
   });
 });
+
+describe('sense-sidecar rules check on cluster rule files', () => {
+  it('checks the shipped sidecar and cluster rules together, each as its own set', async () => {
+    const { code, stdout } = await run(['rules', 'rules/cluster']);
+    expect(stdout.split('\n').filter((line) => line !== '')).toEqual([
+      '9 rules in 3 files: 0 errors, 0 warnings',
+      '3 cluster rules in 3 files: 0 errors, 0 warnings',
+    ]);
+    expect(code).toBe(0);
+  });
+
+  it('reports a bad cluster rule with its position and fails', async () => {
+    const file = join(dir, 'cluster.yaml');
+    await writeFile(
+      file,
+      'scope: cluster\nrules:\n  - id: r\n    key: node\n    when: {all: [{fact: nodeSilent, operator: equal, value: "true"}]}\n',
+    );
+    const { code, stdout } = await run([file]);
+    expect(stdout).toBe(
+      `${file}:5:61: value must be true or false without quotes, got "true" (the text "true" never equals true)\n` +
+        '1 cluster rule in 1 file: 1 error, 0 warnings\n',
+    );
+    expect(code).toBe(1);
+  });
+});

@@ -167,8 +167,8 @@ describe('several files', () => {
     ];
     expect(issuesOf(sources).map(formatRuleIssue)).toEqual([
       'z.yaml:3:17: all: [] has no conditions, and json-rules-engine matches every event with it; add at least one',
-      'z.yaml:4:1: unknown top-level key "bogus"; use one of lists, schedules, rules, timezone',
-      'a.yaml:1:1: unknown top-level key "wat"; use one of lists, schedules, rules, timezone',
+      'z.yaml:4:1: unknown top-level key "bogus"; use one of lists, schedules, rules, timezone, scope',
+      'a.yaml:1:1: unknown top-level key "wat"; use one of lists, schedules, rules, timezone, scope',
     ]);
   });
 

@@ -160,3 +160,19 @@ describe('sense-sidecar rules test', () => {
     );
   });
 });
+
+describe('sense-sidecar rules test on cluster rule files', () => {
+  it('checks cluster rule files and says they have no rule tests', async () => {
+    const stdout = captureText();
+    const stderr = captureText();
+    const code = await runRulesTestCommand(
+      ['rules/cluster'],
+      { stdout, stderr },
+      { paths: [], timezone: 'UTC' },
+    );
+    expect(stdout.text()).toBe(
+      '3 cluster rules in 3 files load (cluster rules are checked, not tested: rule tests run on sidecar rules)\n',
+    );
+    expect(code).toBe(0);
+  });
+});

@@ -5,8 +5,14 @@ import type { Rule } from '../types.js';
 /** How many triggering event ids an alert carries (the most recent ones). */
 const MAX_EVENT_IDS = 20;
 
-/** An episode as saved in the state snapshot (plain JSON). */
-export interface EpisodeSnapshot {
+/** What the tracker needs of a rule (sidecar and cluster rules alike). */
+export type TrackedRule = Pick<Rule<string>, 'id' | 'resolve' | 'throttleMs'>;
+
+/**
+ * An episode as saved in the state snapshot (plain JSON). `E` is what the rule was last matched
+ * on, kept to re-evaluate it as time passes: the sidecar's event, or a cluster rule's subject.
+ */
+export interface EpisodeSnapshot<E = SidecarEvent> {
   readonly ruleId: string;
   readonly key: string;
   readonly firingSince: number;
@@ -14,11 +20,11 @@ export interface EpisodeSnapshot {
   readonly lastNotifiedAt: number;
   readonly notifications: number;
   readonly eventIds: readonly string[];
-  readonly lastEvent: SidecarEvent;
+  readonly lastEvent: E;
   readonly lastSeenAt: number;
 }
 
-interface Episode {
+interface Episode<E> {
   readonly ruleId: string;
   readonly key: string;
   readonly firingSince: number;
@@ -27,7 +33,7 @@ interface Episode {
   notifications: number;
   eventIds: string[];
   /** The last event that matched, to re-evaluate the rule later as time passes. */
-  lastEvent: SidecarEvent;
+  lastEvent: E;
   lastSeenAt: number;
 }
 
@@ -55,8 +61,8 @@ export interface ResolveOutcome {
  * derived from rule, key and episode start, so a re-sent notification is the same alert.
  * Bounded: past `maxEpisodes`, the least recently matched episode is forgotten and counted.
  */
-export class AlertTracker {
-  private readonly episodes = new Map<string, Episode>();
+export class AlertTracker<E = SidecarEvent> {
+  private readonly episodes = new Map<string, Episode<E>>();
   evicted = 0;
 
   constructor(private readonly maxEpisodes: number) {}
@@ -65,7 +71,7 @@ export class AlertTracker {
     return this.episodes.size;
   }
 
-  match(rule: Rule, key: string, eventId: string | null, event: SidecarEvent, now: number): MatchOutcome {
+  match(rule: TrackedRule, key: string, eventId: string | null, event: E, now: number): MatchOutcome {
     const slot = slotOf(rule.id, key);
     let episode = this.episodes.get(slot);
     if (episode !== undefined && !rule.resolve && throttlePassed(episode, rule, now)) {
@@ -109,7 +115,7 @@ export class AlertTracker {
   }
 
   /** The condition no longer holds for the key: a firing resolve rule resolves. */
-  noMatch(rule: Rule, key: string): ResolveOutcome | null {
+  noMatch(rule: TrackedRule, key: string): ResolveOutcome | null {
     if (!rule.resolve) return null;
     const slot = slotOf(rule.id, key);
     const episode = this.episodes.get(slot);
@@ -119,8 +125,8 @@ export class AlertTracker {
   }
 
   /** Episodes of resolve rules that are firing, for re-evaluation as time passes. */
-  firing(isResolveRule: (ruleId: string) => boolean): { ruleId: string; key: string; event: SidecarEvent }[] {
-    const out: { ruleId: string; key: string; event: SidecarEvent }[] = [];
+  firing(isResolveRule: (ruleId: string) => boolean): { ruleId: string; key: string; event: E }[] {
+    const out: { ruleId: string; key: string; event: E }[] = [];
     for (const episode of this.episodes.values()) {
       if (isResolveRule(episode.ruleId))
         out.push({ ruleId: episode.ruleId, key: episode.key, event: episode.lastEvent });
@@ -142,12 +148,12 @@ export class AlertTracker {
   }
 
   /** Oldest first, so a restore re-inserts them in recency order. */
-  snapshot(): EpisodeSnapshot[] {
+  snapshot(): EpisodeSnapshot<E>[] {
     return [...this.episodes.values()].map((e) => ({ ...e, eventIds: [...e.eventIds] }));
   }
 
   /** Adds saved episodes; `keep` filters out those of rules that are gone or changed. */
-  restore(episodes: readonly EpisodeSnapshot[], keep: (ruleId: string) => boolean): number {
+  restore(episodes: readonly EpisodeSnapshot<E>[], keep: (ruleId: string) => boolean): number {
     let restored = 0;
     for (const e of episodes) {
       if (!keep(e.ruleId)) continue;
@@ -157,7 +163,7 @@ export class AlertTracker {
     return restored;
   }
 
-  private remember(slot: string, episode: Episode): void {
+  private remember(slot: string, episode: Episode<E>): void {
     this.episodes.set(slot, episode);
     while (this.episodes.size > this.maxEpisodes) {
       const oldest = this.episodes.keys().next();
@@ -167,7 +173,7 @@ export class AlertTracker {
     }
   }
 
-  private notice(episode: Episode): MatchOutcome {
+  private notice(episode: Episode<E>): MatchOutcome {
     return {
       notify: true,
       alertId: alertIdOf(episode),
@@ -179,7 +185,7 @@ export class AlertTracker {
 }
 
 /** A clock stepped back (negative elapsed time) counts as passed: better a repeat than silence. */
-function throttlePassed(episode: Episode, rule: Rule, now: number): boolean {
+function throttlePassed(episode: Episode<unknown>, rule: TrackedRule, now: number): boolean {
   const elapsed = now - episode.lastNotifiedAt;
   return elapsed >= rule.throttleMs || elapsed < 0;
 }
@@ -189,7 +195,7 @@ function slotOf(ruleId: string, key: string): string {
 }
 
 /** Rule, key and episode start; plus the first triggering event, which tells apart two episodes begun in one millisecond. */
-function alertIdOf(episode: Episode): string {
+function alertIdOf(episode: Episode<unknown>): string {
   return createHash('sha256')
     .update(`${episode.ruleId}\u0000${episode.key}\u0000${episode.firingSince}\u0000${episode.firstEventId}`)
     .digest('hex')

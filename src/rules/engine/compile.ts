@@ -133,7 +133,7 @@ const NO_EVENT: SidecarEvent = Object.freeze({
  * `hour` and `weekday` are read in the rule's own timezone: the engine's facts are shared by
  * all rules of a kind, so the zone travels as a param of each such condition.
  */
-function withTimezone(tree: ConditionTree, timezone: string | null): ConditionTree {
+export function withTimezone(tree: ConditionTree, timezone: string | null): ConditionTree {
   if (timezone === null) return tree;
   const visit = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(visit);
@@ -154,7 +154,7 @@ function withTimezone(tree: ConditionTree, timezone: string | null): ConditionTr
  * The longest `window` any eventCount/distinctUsers condition asks for: live state keeps
  * counts this far back and no further (memory per active key grows with it).
  */
-export function longestWindowMs(ruleSet: RuleSet): number {
+export function longestWindowMs(ruleSet: RuleSet<string>): number {
   let longest = 0;
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) {

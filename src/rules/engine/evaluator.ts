@@ -13,7 +13,8 @@ export interface AlertNotice {
   readonly alertId: string;
   /** 1 for the first firing notice of an episode; repeats after the throttle count up. */
   readonly notification: number;
-  readonly rule: Rule;
+  /** A sidecar rule, or a cluster rule (whose key is the cluster dialect's). */
+  readonly rule: Rule<string>;
   readonly key: string;
   readonly host: string;
   /** The user of the event the notice was decided on (privacy mode hashes it wherever it appears). */

@@ -7,7 +7,16 @@
 import { RULE_EVENT_KINDS, WEEKDAYS } from '../types.js';
 
 /** Keys of a rule file's top-level mapping. */
-export const TOP_LEVEL_KEYS = ['lists', 'schedules', 'rules', 'timezone'] as const;
+export const TOP_LEVEL_KEYS = ['lists', 'schedules', 'rules', 'timezone', 'scope'] as const;
+
+/**
+ * Who loads a rule file: the sidecar (per node, on events) or the aggregator (cluster rules, on
+ * the cluster view). A file says `scope: cluster` to be a cluster rule file; without it, it is a
+ * sidecar rule file. Each loader refuses the other's files, so a file in the wrong place fails
+ * loudly instead of loading rules whose facts never resolve.
+ */
+export const RULE_SCOPES = ['sidecar', 'cluster'] as const;
+export type RuleScope = (typeof RULE_SCOPES)[number];
 
 /** Keys of one rule. */
 export const RULE_FIELDS = [
@@ -80,6 +89,11 @@ export interface FactSpec {
   /** For numeric facts with a fixed range (hour). */
   readonly range?: { readonly min: number; readonly max: number };
   readonly params: readonly ParamSpec[];
+  /**
+   * The rule `key` the fact needs a value of (cluster facts about one user or one node); a rule
+   * with another key asking for it is refused. Absent: the fact has a value for every rule.
+   */
+  readonly subject?: string;
 }
 
 /** Windows of counting facts are bucketed in live state, which keeps 24 hours at most. */
@@ -147,8 +161,8 @@ export const FACTS: readonly FactSpec[] = [
 
 export const FACT_NAMES: readonly string[] = FACTS.map((fact) => fact.name);
 
-export function factSpec(name: string): FactSpec | undefined {
-  return FACTS.find((fact) => fact.name === name);
+export function factSpec(name: string, facts: readonly FactSpec[] = FACTS): FactSpec | undefined {
+  return facts.find((fact) => fact.name === name);
 }
 
 // --- Conditions ------------------------------------------------------------------------------

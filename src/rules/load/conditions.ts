@@ -12,7 +12,7 @@ import type { PathSegment } from '../../config/types.js';
 import {
   BOOLEAN_FIELDS,
   COMPARISON_OPERATORS,
-  FACT_NAMES,
+  FACTS,
   FACT_REFERENCE_FIELDS,
   type FactSpec,
   LEAF_FIELDS,
@@ -24,6 +24,7 @@ import {
   factSpec,
 } from './catalog.js';
 import { closest } from '../../config/suggest.js';
+import { CLUSTER_FACTS } from './cluster-catalog.js';
 import { closestEventKind, describeValue, duration, eventKind, oneOf, suggestion } from './checks.js';
 import {
   type ListDefinition,
@@ -38,8 +39,12 @@ export interface ConditionScope {
   readonly log: IssueLog;
   readonly lists: ReadonlyMap<string, ListDefinition>;
   readonly schedules: ReadonlyMap<string, ScheduleDefinition>;
+  /** The facts conditions may ask for: the sidecar's FACTS, or the cluster's. */
+  readonly facts: readonly FactSpec[];
   /** Filled with every fact the conditions ask for (the message's `facts.*` must be among them). */
   readonly factsUsed: Set<string>;
+  /** Where each fact asked for that only exists for one rule key was first asked for. */
+  readonly subjectFacts: Map<string, readonly PathSegment[]>;
 }
 
 type Path = readonly PathSegment[];
@@ -163,16 +168,27 @@ function checkBoolean(scope: ConditionScope, path: Path, key: string, value: unk
 
 /** The spec of a known fact named at `path`, or undefined (with an error). */
 function readFact(scope: ConditionScope, path: Path, value: unknown): FactSpec | undefined {
-  const spec = typeof value === 'string' ? factSpec(value) : undefined;
+  const spec = typeof value === 'string' ? factSpec(value, scope.facts) : undefined;
   if (spec !== undefined) {
     scope.factsUsed.add(spec.name);
+    if (spec.subject !== undefined && !scope.subjectFacts.has(spec.name))
+      scope.subjectFacts.set(spec.name, path);
     return spec;
   }
-  const near = typeof value === 'string' ? suggestion(value, FACT_NAMES, false) : '';
+  const names = scope.facts.map((fact) => fact.name);
+  const near = typeof value === 'string' ? suggestion(value, names, false) : '';
+  const other = scope.facts === FACTS ? 'cluster' : 'sidecar';
+  const elsewhere =
+    typeof value === 'string' && factSpec(value, other === 'cluster' ? CLUSTER_FACTS : FACTS) !== undefined
+      ? `; ${value} is a ${other} fact, and this is a ${other === 'cluster' ? 'sidecar' : 'cluster'} rule file` +
+        (other === 'cluster'
+          ? ' (a cluster rule file starts with scope: cluster)'
+          : ' (a sidecar rule file has no scope: cluster)')
+      : '';
   errorAt(
     scope,
     path,
-    `unknown fact ${describeValue(value)}${near || `; known facts: ${FACT_NAMES.join(', ')}`}`,
+    `unknown fact ${describeValue(value)}${elsewhere || near || `; known facts: ${names.join(', ')}`}`,
   );
   return undefined;
 }

@@ -11,7 +11,14 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MAX_TEXT_CHARS } from '../../config/yaml-source.js';
 import type { RuleIssue, RuleLoadResult } from '../types.js';
-import { type LoadRuleOptions, type RuleLoadReport, type RuleSource, inspectRuleSources } from './load.js';
+import type { ClusterRuleKey } from './cluster-catalog.js';
+import {
+  type LoadRuleOptions,
+  type RuleLoadReport,
+  type RuleSource,
+  inspectClusterRuleSources,
+  inspectRuleSources,
+} from './load.js';
 
 const RULE_FILE = /\.(ya?ml|json)$/i;
 
@@ -146,4 +153,20 @@ export async function inspectRules(
 ): Promise<RuleLoadReport> {
   const { sources, issues } = await readRuleFiles(paths);
   return inspectRuleSources(sources, options, issues);
+}
+
+/** Reads cluster rule files (`scope: cluster`) under `paths` and loads them as one set (the aggregator). */
+export async function loadClusterRules(
+  paths: readonly string[],
+  options: LoadRuleOptions = {},
+): Promise<RuleLoadResult<ClusterRuleKey>> {
+  return (await inspectClusterRules(paths, options)).result;
+}
+
+export async function inspectClusterRules(
+  paths: readonly string[],
+  options: LoadRuleOptions = {},
+): Promise<RuleLoadReport<ClusterRuleKey>> {
+  const { sources, issues } = await readRuleFiles(paths);
+  return inspectClusterRuleSources(sources, options, issues);
 }

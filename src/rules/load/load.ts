@@ -7,8 +7,11 @@
  * defined in any file (files are loaded in name order, which must not decide what is visible).
  */
 import type { PathSegment } from '../../config/types.js';
-import type { Rule, RuleIssue, RuleLoadResult, Schedule } from '../types.js';
-import { RULE_FIELDS, TOP_LEVEL_KEYS } from './catalog.js';
+import { readYamlSource } from '../../config/yaml-source.js';
+import type { Rule, RuleIssue, RuleKey, RuleLoadResult, Schedule } from '../types.js';
+import { RULE_FIELDS, RULE_SCOPES, type RuleScope, TOP_LEVEL_KEYS } from './catalog.js';
+import type { ClusterRuleKey } from './cluster-catalog.js';
+import { CLUSTER_CATALOG, type RuleCatalog, SIDECAR_CATALOG } from './scopes.js';
 import { describeValue, suggestion } from './checks.js';
 import { readRule } from './rules.js';
 import {
@@ -36,8 +39,8 @@ export interface LoadRuleOptions {
 }
 
 /** The result plus what a summary line needs, known even when the load fails. */
-export interface RuleLoadReport {
-  readonly result: RuleLoadResult;
+export interface RuleLoadReport<K extends string = RuleKey> {
+  readonly result: RuleLoadResult<K>;
   /** Entries under `rules:` in all files, valid or not. */
   readonly ruleCount: number;
   readonly fileCount: number;
@@ -48,6 +51,34 @@ export function loadRuleSources(
   options: LoadRuleOptions = {},
 ): RuleLoadResult {
   return inspectRuleSources(sources, options).result;
+}
+
+/** Cluster rule files (`scope: cluster`), for the aggregator; otherwise as loadRuleSources. */
+export function loadClusterRuleSources(
+  sources: readonly RuleSource[],
+  options: LoadRuleOptions = {},
+): RuleLoadResult<ClusterRuleKey> {
+  return inspectClusterRuleSources(sources, options).result;
+}
+
+export function inspectClusterRuleSources(
+  sources: readonly RuleSource[],
+  options: LoadRuleOptions = {},
+  external: readonly RuleIssue[] = [],
+): RuleLoadReport<ClusterRuleKey> {
+  return inspectWith(CLUSTER_CATALOG, sources, options, external);
+}
+
+/**
+ * The scope a file declares (`scope: cluster`), read without validating anything else, so that
+ * `rules check` can hand each file to the right loader; `sidecar` when it declares none or
+ * cannot be read (the loader then reports why).
+ */
+export function declaredScope(source: RuleSource): RuleScope {
+  const { root } = readYamlSource(source.text, source.name);
+  return root instanceof Map && (root as Map<string, unknown>).get('scope') === 'cluster'
+    ? 'cluster'
+    : 'sidecar';
 }
 
 interface RuleEntry {
@@ -70,6 +101,15 @@ export function inspectRuleSources(
   options: LoadRuleOptions = {},
   external: readonly RuleIssue[] = [],
 ): RuleLoadReport {
+  return inspectWith(SIDECAR_CATALOG, sources, options, external);
+}
+
+function inspectWith<K extends string>(
+  catalog: RuleCatalog<K>,
+  sources: readonly RuleSource[],
+  options: LoadRuleOptions,
+  external: readonly RuleIssue[],
+): RuleLoadReport<K> {
   const log = new IssueLog();
   for (const issue of external) log.addExternal(issue);
   const lists = new Map<string, ListDefinition>();
@@ -80,7 +120,7 @@ export function inspectRuleSources(
   for (const [index, source] of sources.entries()) {
     const file = readRuleFile(source.name, source.text, index, log);
     const root = readTopLevel(file, log);
-    if (root === null) continue;
+    if (root === null || !inScope(catalog.scope, file, root, log)) continue;
     if (root.has('timezone')) {
       const name = readTimezone(file, ['timezone'], root.get('timezone'), log);
       if (name !== null && setTimezone === null) {
@@ -125,11 +165,11 @@ export function inspectRuleSources(
     }
   }
 
-  const rules: Rule[] = [];
+  const rules: Rule<K>[] = [];
   const ids = new Map<string, string>();
   for (const entry of entries) {
     const { file } = entry;
-    const context = { file, log, lists, schedules, fallbackTimezone };
+    const context = { catalog, file, log, lists, schedules, fallbackTimezone };
     const { rule, id } = readRule(context, entry.index, entry.value);
     if (id !== null) {
       const where = valueAt(file, ['rules', entry.index, 'id']);
@@ -201,4 +241,38 @@ function readTopLevel(file: RuleFile, log: IssueLog): Map<string, unknown> | nul
     log.error(file, keyAt(file, path), `unknown top-level key "${key}"${ruleKey}`);
   }
   return map;
+}
+
+/**
+ * Whether the file is of the loader's scope. A file of the other scope is an error and is not
+ * read further: its rules would only add errors about facts that belong to the other side.
+ */
+function inScope(scope: RuleScope, file: RuleFile, root: Map<string, unknown>, log: IssueLog): boolean {
+  const written = root.get('scope');
+  if (written !== undefined && !(RULE_SCOPES as readonly unknown[]).includes(written)) {
+    log.error(
+      file,
+      valueAt(file, ['scope']),
+      `scope must be cluster (a cluster rule file, for the aggregator) or sidecar (the default), got ${describeValue(written)}`,
+    );
+    return false;
+  }
+  const declared = written === 'cluster' ? 'cluster' : 'sidecar';
+  if (declared === scope) return true;
+  if (scope === 'sidecar') {
+    log.error(
+      file,
+      valueAt(file, ['scope']),
+      'this file holds cluster rules (scope: cluster): the aggregator loads them, not the sidecar; ' +
+        'keep it out of rules.paths, e.g. in rules/cluster/ (rule directories are not read recursively)',
+    );
+  } else {
+    log.error(
+      file,
+      { line: 1, column: 1 },
+      'this is not a cluster rule file: add scope: cluster at the top (without it, it holds sidecar rules, ' +
+        'which the sidecar loads from rules.paths)',
+    );
+  }
+  return false;
 }

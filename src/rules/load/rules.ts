@@ -4,8 +4,9 @@
  */
 import type { PathSegment, Position } from '../../config/types.js';
 import { compileTemplate } from '../template.js';
-import { RULE_EVENT_KINDS, RULE_KEYS, type Rule, type RuleEventKind, SEVERITIES } from '../types.js';
+import { RULE_EVENT_KINDS, type Rule, type RuleEventKind, SEVERITIES } from '../types.js';
 import { RULE_FIELDS, RULE_FIELD_HINTS } from './catalog.js';
+import type { RuleCatalog } from './scopes.js';
 import {
   type Checked,
   ID_PATTERN,
@@ -23,7 +24,8 @@ import { type ConditionScope, checkWhen } from './conditions.js';
 import { type ListDefinition, type ScheduleDefinition, readTimezone } from './sections.js';
 import { type IssueLog, type RuleFile, keyAt, placeText, positionInString, valueAt } from './source.js';
 
-export interface RuleContext {
+export interface RuleContext<K extends string> {
+  readonly catalog: RuleCatalog<K>;
   readonly file: RuleFile;
   readonly log: IssueLog;
   readonly lists: ReadonlyMap<string, ListDefinition>;
@@ -35,13 +37,6 @@ export interface RuleContext {
 /** Keys that only shape a published alert; on a drop rule nothing is published. */
 const ALERT_ONLY_FIELDS = ['severity', 'key', 'throttle', 'resolve', 'message'] as const;
 
-/** The message when a rule has none: names the rule and, when it has one, the key. */
-export function defaultMessage(key: Rule['key']): string {
-  return key === 'none'
-    ? '{{rule}}: {{kind}} by {{user}} on {{host}}'
-    : '{{rule}} for {{key}}: {{kind}} by {{user}} on {{host}}';
-}
-
 /** json-rules-engine takes plain objects; the reader's Maps become objects with the same keys. */
 export function toPlain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toPlain);
@@ -51,14 +46,18 @@ export function toPlain(value: unknown): unknown {
   return value;
 }
 
-export interface ReadRule {
-  readonly rule: Rule | null;
+export interface ReadRule<K extends string> {
+  readonly rule: Rule<K> | null;
   /** The id as written when it is valid text, for the uniqueness check (even if the rule is not). */
   readonly id: string | null;
 }
 
-export function readRule(context: RuleContext, index: number, value: unknown): ReadRule {
-  const { file, log } = context;
+export function readRule<K extends string>(
+  context: RuleContext<K>,
+  index: number,
+  value: unknown,
+): ReadRule<K> {
+  const { file, log, catalog } = context;
   const path: PathSegment[] = ['rules', index];
   const at = (key: string): PathSegment[] => [...path, key];
   if (!(value instanceof Map)) {
@@ -85,6 +84,11 @@ export function readRule(context: RuleContext, index: number, value: unknown): R
   };
 
   for (const key of entry.keys()) {
+    const refused = catalog.refusedFields[key];
+    if (refused !== undefined) {
+      fail(keyAt(file, at(key)), `${key} is not a key of a ${catalog.scope} rule: ${refused}`);
+      continue;
+    }
     if ((RULE_FIELDS as readonly string[]).includes(key)) continue;
     const hint = RULE_FIELD_HINTS[key];
     fail(
@@ -114,18 +118,21 @@ export function readRule(context: RuleContext, index: number, value: unknown): R
 
   const description = optional('description', '', (written) => text(written, 'description'));
   const enabled = optional('enabled', true, (written) => boolean(written, 'enabled'));
-  const action = optional('action', 'alert' as const, (written) =>
-    oneOf(written, ['alert', 'drop'] as const, 'action'),
-  );
+  const action: 'alert' | 'drop' =
+    catalog.refusedFields['action'] === undefined
+      ? optional('action', 'alert' as const, (written) =>
+          oneOf(written, ['alert', 'drop'] as const, 'action'),
+        )
+      : 'alert';
   const severity = optional('severity', 'warning' as const, (written) =>
     oneOf(written, SEVERITIES, 'severity'),
   );
-  const key = optional('key', 'none' as const, (written) => oneOf(written, RULE_KEYS, 'key'));
+  const key = optional('key', catalog.defaultKey, (written) => oneOf(written, catalog.keys, 'key'));
   const throttleMs = optional('throttle', 0, (written) =>
     duration(written, 'throttle', { example: '30m or 1h', zeroAllowed: true }),
   );
   const resolve = optional('resolve', false, (written) => boolean(written, 'resolve'));
-  const on = readOn(context, at('on'), entry);
+  const on = catalog.refusedFields['on'] === undefined ? readOn(context, at('on'), entry) : [];
 
   let timezone = context.fallbackTimezone;
   if (entry.has('timezone')) {
@@ -134,6 +141,7 @@ export function readRule(context: RuleContext, index: number, value: unknown): R
   }
 
   const factsUsed = new Set<string>();
+  const subjectFacts = new Map<string, readonly PathSegment[]>();
   if (!entry.has('when')) {
     fail(
       valueAt(file, path),
@@ -145,13 +153,16 @@ export function readRule(context: RuleContext, index: number, value: unknown): R
       log,
       lists: context.lists,
       schedules: context.schedules,
+      facts: catalog.facts,
       factsUsed,
+      subjectFacts,
     };
     checkWhen(scope, at('when'), entry.get('when'));
   }
+  checkSubjectFacts(context, subjectFacts, key, entry.has('key'));
 
   const message = entry.has('message')
-    ? readMessage(context, at('message'), entry.get('message'), factsUsed)
+    ? readMessage(context, at('message'), entry.get('message'), factsUsed, key)
     : null;
 
   if (action === 'drop') {
@@ -173,7 +184,7 @@ export function readRule(context: RuleContext, index: number, value: unknown): R
   }
 
   if (log.errorCount > errorsBefore || id === null || message === undefined) return { rule: null, id };
-  const rule: Rule = {
+  const rule: Rule<K> = {
     id,
     origin: placeText(file, valueAt(file, path)),
     action,
@@ -183,7 +194,7 @@ export function readRule(context: RuleContext, index: number, value: unknown): R
     key,
     throttleMs,
     resolve,
-    message: message ?? defaultMessage(key),
+    message: message ?? catalog.defaultMessage(key),
     description,
     timezone,
     enabled,
@@ -192,7 +203,11 @@ export function readRule(context: RuleContext, index: number, value: unknown): R
 }
 
 /** `on:` — one kind or a list of kinds; absent means every kind. */
-function readOn(context: RuleContext, path: PathSegment[], entry: Map<string, unknown>): RuleEventKind[] {
+function readOn<K extends string>(
+  context: RuleContext<K>,
+  path: PathSegment[],
+  entry: Map<string, unknown>,
+): RuleEventKind[] {
   const { file, log } = context;
   const all = [...RULE_EVENT_KINDS];
   if (!entry.has('on')) return all;
@@ -223,11 +238,12 @@ function readOn(context: RuleContext, path: PathSegment[], entry: Map<string, un
  * The message template as written; undefined when it does not compile. A `facts.x` the
  * conditions never ask for renders empty: that is a warning, pointed at the name.
  */
-function readMessage(
-  context: RuleContext,
+function readMessage<K extends string>(
+  context: RuleContext<K>,
   path: PathSegment[],
   written: unknown,
   factsUsed: ReadonlySet<string>,
+  key: K,
 ): string | undefined {
   const { file, log } = context;
   if (typeof written !== 'string') {
@@ -238,12 +254,21 @@ function readMessage(
     );
     return undefined;
   }
-  const compiled = compileTemplate(written);
+  const compiled = compileTemplate(written, context.catalog.template);
   if (!compiled.ok) {
     log.error(file, positionInString(file, path, compiled.offset), `message: ${compiled.message}`);
     return undefined;
   }
+  const keyFields = context.catalog.keyFields?.[key];
   for (const name of compiled.template.names) {
+    if (keyFields !== undefined && !name.startsWith('facts.') && !keyFields.includes(name)) {
+      log.warn(
+        file,
+        positionInString(file, path, written.indexOf(name)),
+        `message: {{${name}}} is always empty for a rule with key: ${key}; it has ${keyFields.map((f) => `{{${f}}}`).join(', ')}`,
+      );
+      continue;
+    }
     if (!name.startsWith('facts.')) continue;
     const fact = name.slice('facts.'.length);
     if (factsUsed.has(fact)) continue;
@@ -254,4 +279,27 @@ function readMessage(
     );
   }
   return written;
+}
+
+/**
+ * A fact about one user or one node (cluster rules) has a value only when the rule is evaluated
+ * per that key; under another key it never resolves and the condition silently never holds.
+ */
+function checkSubjectFacts<K extends string>(
+  context: RuleContext<K>,
+  subjectFacts: ReadonlyMap<string, readonly PathSegment[]>,
+  key: K,
+  keyWritten: boolean,
+): void {
+  const { file, log, catalog } = context;
+  for (const [name, path] of subjectFacts) {
+    const subject = catalog.facts.find((fact) => fact.name === name)?.subject;
+    if (subject === undefined || subject === key) continue;
+    log.error(
+      file,
+      valueAt(file, path),
+      `${name} is a fact about one ${subject}, but the rule is evaluated per ${key}` +
+        `${keyWritten ? '' : ' (no key: given)'}; write key: ${subject}`,
+    );
+  }
 }
