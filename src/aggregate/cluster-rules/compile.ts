@@ -5,7 +5,7 @@
  */
 import { Engine, type TopLevelCondition } from 'json-rules-engine';
 import { longestWindowMs, withTimezone } from '../../rules/engine/compile.js';
-import { createOperators } from '../../rules/engine/operators.js';
+import { createOperators, customOperatorFunctions } from '../../rules/engine/operators.js';
 import {
   CLUSTER_CATALOG,
   CLUSTER_RULE_KEYS,
@@ -53,7 +53,8 @@ export function compileClusterRules(
     if (rules.length === 0) continue;
     const context: FactContext = { target: CLUSTER_TARGET, pass: null };
     const engine = new Engine([], { allowUndefinedFacts: true, replaceFactsInEventParams: false });
-    for (const operator of createOperators(ruleSet.lists)) engine.addOperator(operator);
+    for (const operator of createOperators(customOperatorFunctions(ruleSet.lists)))
+      engine.addOperator(operator);
     bindClusterFacts(engine, () => context, ruleSet.schedules, zones, options.defaultTimezone);
     for (const rule of rules) {
       engine.addRule({
