@@ -63,8 +63,7 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
     const result = spec.schema.safeParse(raw.value);
     if (!result.success) {
       for (const problem of result.error.issues) {
-        const inner = problem.path.filter((s): s is PathSegment => typeof s !== 'symbol');
-        const path = [...spec.path.split('.'), ...inner];
+        const path: PathSegment[] = [...spec.path.split('.'), ...problem.path];
         if (raw.from === 'env') {
           issues.push({ file: 'env', line: 0, column: 0, path: formatPath(path), message: problem.message });
         } else {

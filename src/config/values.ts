@@ -1,29 +1,44 @@
 /**
  * Schemas for single config values. Each takes what YAML or an environment variable gives
  * (numbers, strings, lists of strings) and yields the typed value, or an issue whose message
- * says what to write instead. Paths inside a value (list indexes) are reported by zod and
- * mapped back to YAML positions by the loader.
+ * says what to write instead. Paths inside a value (list indexes) are reported with the issue
+ * and mapped back to YAML positions by the loader.
  */
 export { isValidTimeZone as isTimeZone } from '../core/timezone.js';
-import { z } from 'zod';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { describeValue } from './issues.js';
 import { parseCidr, parseIp } from './ip.js';
 import { formatSize, parseSize } from './sizes.js';
 import { didYouMean } from './suggest.js';
 
-export type ValueSchema<T> = z.ZodType<T>;
+/** One thing wrong with a value; `path` leads inside it (a list index), empty for the value itself. */
+export interface ValueIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+export type ValueResult<T> =
+  | { readonly success: true; readonly data: T }
+  | { readonly success: false; readonly error: { readonly issues: readonly ValueIssue[] } };
+
+/**
+ * A config value's check. (A validation library did this before; these few shapes did not need
+ * one, and it cost 6 MB of every sidecar's memory.)
+ */
+export interface ValueSchema<T> {
+  safeParse(input: unknown): ValueResult<T>;
+}
 
 /** A schema from a function that returns the value, or a message saying what is wrong. */
 function checked<T>(convert: (input: unknown) => { value: T } | { problem: string }): ValueSchema<T> {
-  return z.unknown().transform((input, ctx) => {
-    const result = convert(input);
-    if ('problem' in result) {
-      ctx.addIssue({ code: 'custom', message: result.problem, input });
-      return z.NEVER;
-    }
-    return result.value;
-  });
+  return {
+    safeParse(input) {
+      const result = convert(input);
+      if ('problem' in result)
+        return { success: false, error: { issues: [{ path: [], message: result.problem }] } };
+      return { success: true, data: result.value };
+    },
+  };
 }
 
 /** Integers come as YAML numbers, or as text from the environment or quoted YAML. */
@@ -115,7 +130,23 @@ export const optionalText: ValueSchema<string> = checked((input) => {
 
 /** A list; YAML gives an array, the environment a comma-separated string the loader has split. */
 export function listOf<T>(item: ValueSchema<T>, whatList: string): ValueSchema<T[]> {
-  return z.array(item, { error: `must be a list of ${whatList}` });
+  return {
+    safeParse(input) {
+      if (!Array.isArray(input))
+        return {
+          success: false,
+          error: { issues: [{ path: [], message: `must be a list of ${whatList}` }] },
+        };
+      const data: T[] = [];
+      const issues: ValueIssue[] = [];
+      input.forEach((element: unknown, index) => {
+        const result = item.safeParse(element);
+        if (result.success) data.push(result.data);
+        else for (const issue of result.error.issues) issues.push({ ...issue, path: [index, ...issue.path] });
+      });
+      return issues.length === 0 ? { success: true, data } : { success: false, error: { issues } };
+    },
+  };
 }
 
 // --- Concrete kinds -------------------------------------------------------------------------
