@@ -22,6 +22,7 @@ export interface UdpSourceOptions {
 const QUIET_MS = 100;
 const MAX_DRAIN_MS = 2_000;
 const RESTART_DELAY_MS = 1_000;
+const READER_YOUNG_GENERATION_MB = 2;
 
 const EMPTY: readonly Datagram[] = [];
 
@@ -139,7 +140,12 @@ export class UdpSource implements Lifecycle {
       quietMs: QUIET_MS,
       maxDrainMs: MAX_DRAIN_MS,
     };
-    const worker = new Worker(new URL('./udp-reader-thread.js', import.meta.url), { workerData: settings });
+    const worker = new Worker(new URL('./udp-reader-thread.js', import.meta.url), {
+      workerData: settings,
+      // The reader allocates a small object per datagram that lives until the next hand-off:
+      // a small young generation suffices and keeps the thread's footprint down.
+      resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_GENERATION_MB },
+    });
     this.worker = worker;
     this.pulling = false;
     return new Promise((resolve, reject) => {
