@@ -14,7 +14,20 @@ export interface ReaderSettings {
   /** At stop: how long the socket must be quiet before it is closed, and the most stop waits for that. */
   readonly quietMs: number;
   readonly maxDrainMs: number;
+  /** Shared between the threads: Int32Array slots, see SIGNAL. */
+  readonly signals: SharedArrayBuffer;
 }
+
+/**
+ * Slots of the shared signals. WANTED: the main thread set 1 when it wants the next batch; the
+ * reader takes it back to 0 (compare-and-exchange) as it sends one, so at most one batch is in
+ * transit. HELD: datagrams the reader holds. CLOSED: 1 once the socket is closed. Asking for a
+ * batch is a store, not a message, so a quiet node's reader is not woken to be asked; the main
+ * thread sends a `pull` message only when the reader holds something (or has closed), in the
+ * order store WANTED, then read HELD/CLOSED (the reader: store HELD/CLOSED, then read WANTED),
+ * so that one of the two always sees the other.
+ */
+export const SIGNAL = { WANTED: 0, HELD: 1, CLOSED: 2, SLOTS: 3 } as const;
 
 /** Running totals of the reader thread since it started. */
 export interface ReaderTotals {
@@ -24,6 +37,7 @@ export interface ReaderTotals {
   readonly dropped: number;
 }
 
+/** `pull`: look at the WANTED signal now (a nudge; the request itself is the signal). */
 export type ToReader = { readonly type: 'pull' } | { readonly type: 'stop' };
 
 export type FromReader =

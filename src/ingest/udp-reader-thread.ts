@@ -8,10 +8,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createSourceFilter } from '../config/address-filter.js';
 import { BoundedQueue } from '../core/bounded-queue.js';
 import { packBatch, type ReadDatagram, transferables } from './datagram-batch.js';
-import type { FromReader, ReaderSettings, ToReader } from './reader-protocol.js';
+import { type FromReader, type ReaderSettings, SIGNAL, type ToReader } from './reader-protocol.js';
 
 /** How often drops and depth are reported while the main thread is not asking for batches. */
-const TOTALS_INTERVAL_MS = 250;
+const TOTALS_INTERVAL_MS = 1_000;
 
 function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): void {
   const post = (message: FromReader, transfer: ArrayBuffer[] = []): void => {
@@ -22,7 +22,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   let received = 0;
   let dropped = 0;
   let reported = { received: 0, dropped: 0, depth: 0 };
-  let wanted = false;
+  const signals = new Int32Array(settings.signals);
   let handOffScheduled = false;
   let socketClosed = false;
   let lastDatagramAt = Number.NEGATIVE_INFINITY;
@@ -33,17 +33,17 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   // setImmediate so that the datagrams of one poll of the socket travel together.
   const handOff = (): void => {
     handOffScheduled = false;
-    if (!wanted) return;
     if (queue.length === 0 && !socketClosed) return;
+    if (Atomics.compareExchange(signals, SIGNAL.WANTED, 1, 0) !== 1) return;
     const items: ReadDatagram[] = [];
     for (let i = 0; i < settings.maxBatch; i++) {
       const item = queue.shift();
       if (item === undefined) break;
       items.push(item);
     }
-    wanted = false;
     const batch = packBatch(items);
     const depth = queue.length;
+    Atomics.store(signals, SIGNAL.HELD, depth);
     reported = { received, dropped, depth };
     post(
       { type: 'batch', batch, totals: totals(), depth, final: socketClosed && depth === 0 },
@@ -51,7 +51,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
     );
   };
   const scheduleHandOff = (): void => {
-    if (!handOffScheduled && wanted) {
+    if (!handOffScheduled && Atomics.load(signals, SIGNAL.WANTED) === 1) {
       handOffScheduled = true;
       setImmediate(handOff);
     }
@@ -72,8 +72,12 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
       receivedAt: now,
       allowed: isAllowed(rinfo.address),
     };
-    if (!queue.push(item)) dropped++;
-    else scheduleHandOff();
+    if (!queue.push(item)) {
+      dropped++;
+      return;
+    }
+    Atomics.store(signals, SIGNAL.HELD, queue.length);
+    scheduleHandOff();
   });
   let listening = false;
   socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -109,6 +113,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
       }
       socket.close(() => {
         socketClosed = true;
+        Atomics.store(signals, SIGNAL.CLOSED, 1);
         clearInterval(totalsTimer);
         scheduleHandOff();
       });
@@ -119,7 +124,6 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   port.on('message', (message: ToReader) => {
     switch (message.type) {
       case 'pull':
-        wanted = true;
         scheduleHandOff();
         break;
       case 'stop':

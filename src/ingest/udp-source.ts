@@ -2,7 +2,13 @@ import { Worker } from 'node:worker_threads';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { type Datagram, unpackBatch } from './datagram-batch.js';
-import type { FromReader, ReaderSettings, ReaderTotals, ToReader } from './reader-protocol.js';
+import {
+  type FromReader,
+  type ReaderSettings,
+  type ReaderTotals,
+  SIGNAL,
+  type ToReader,
+} from './reader-protocol.js';
 
 export interface UdpSourceOptions {
   readonly host: string;
@@ -43,6 +49,9 @@ export class UdpSource implements Lifecycle {
   private stopping = false;
   private finished = false;
   private whenClosed: (() => void) | undefined;
+  private readonly signals = new Int32Array(
+    new SharedArrayBuffer(SIGNAL.SLOTS * Int32Array.BYTES_PER_ELEMENT),
+  );
 
   constructor(private readonly options: UdpSourceOptions) {}
 
@@ -139,6 +148,7 @@ export class UdpSource implements Lifecycle {
       maxBatch: this.options.maxBatch ?? 512,
       quietMs: QUIET_MS,
       maxDrainMs: MAX_DRAIN_MS,
+      signals: this.signals.buffer,
     };
     const worker = new Worker(new URL('./udp-reader-thread.js', import.meta.url), {
       workerData: settings,
@@ -148,6 +158,10 @@ export class UdpSource implements Lifecycle {
     });
     this.worker = worker;
     this.pulling = false;
+    // A new reader starts with nothing asked of it (an old one's request died with it).
+    Atomics.store(this.signals, SIGNAL.WANTED, 0);
+    Atomics.store(this.signals, SIGNAL.HELD, 0);
+    Atomics.store(this.signals, SIGNAL.CLOSED, 0);
     return new Promise((resolve, reject) => {
       let started = false;
       worker.on('message', (message: FromReader) => {
@@ -227,10 +241,13 @@ export class UdpSource implements Lifecycle {
     }
   }
 
+  /** Asks for the next batch (see SIGNAL): a message only if the reader has something to give. */
   private pull(): void {
     if (this.pulling || this.pending !== null || this.worker === undefined || this.finished) return;
     this.pulling = true;
-    this.send({ type: 'pull' });
+    Atomics.store(this.signals, SIGNAL.WANTED, 1);
+    if (Atomics.load(this.signals, SIGNAL.HELD) > 0 || Atomics.load(this.signals, SIGNAL.CLOSED) === 1)
+      this.send({ type: 'pull' });
   }
 
   private send(message: ToReader): void {
