@@ -393,6 +393,9 @@ export class Sidecar implements Lifecycle {
       }
       const datagram = batch[next++];
       if (datagram === undefined) {
+        // Hand what this turn appended to the OS before waiting: a kill -9 then loses none of it,
+        // and a quiet node writes in the turn it already woke for rather than on a timer.
+        this.outbox.flush();
         if (this.closing && this.source.exhausted) return;
         await new Promise<void>((resolve) => {
           this.wakeWorker = resolve;

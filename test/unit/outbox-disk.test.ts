@@ -510,15 +510,15 @@ describe('DiskOutbox', () => {
     expect(full).toEqual([]);
   });
 
-  it('on its own, writes the buffer 5 ms after an append, retries a failed write every second, fsyncs on the interval', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  it('on its own, writes the buffer at the end of the turn that appended, retries a failed write every second, fsyncs on the interval', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
     try {
       const dir = tempDir();
       let now = 0;
       const { outbox } = await open(dir, { fsyncIntervalMs: 100, now: () => now });
       outbox.append(record(1));
       expect(segmentFiles(dir)).toHaveLength(0);
-      vi.advanceTimersByTime(5);
+      vi.advanceTimersByTime(0);
       expect(segmentFiles(dir)).toHaveLength(1);
       const [segment = ''] = segmentFiles(dir);
       expect(statSync(join(dir, segment)).size).toBe(frameBytes(record(1)));
@@ -526,7 +526,7 @@ describe('DiskOutbox', () => {
       const next = segment.replace(/0\.log$/, '1.log');
       mkdirSync(join(dir, next)); // the next segment cannot be created
       outbox.append(record(2, 'event', 5_000)); // larger than segmentBytes: rolls over
-      vi.advanceTimersByTime(5);
+      vi.advanceTimersByTime(0);
       expect(outbox.healthy).toBe(false);
       now += 500;
       vi.advanceTimersByTime(500); // no retry yet

@@ -22,28 +22,27 @@ import { moveToQuarantine, QUARANTINE_DIR, recover } from './recovery.js';
  *   complete or at the next open).
  * - `cursor.json`: the acknowledgement cursor `{version, segment, offset, acknowledged}` = where the
  *   first unacknowledged record starts (+ the lifetime count of acknowledged records). Written
- *   atomically (temp file, fdatasync, rename) at most every 50 ms while records are acknowledged,
+ *   atomically (temp file, fdatasync, rename) at most once a second while records are acknowledged,
  *   and on close.
  * - `quarantine/`: bad data set aside (`segment-<seq>-<offset>.bad`, `cursor-<time>.bad`); at
  *   most 16 files and max(segmentBytes, maxBytes / 4) bytes, the oldest deleted first.
  *
  * WRITING. `append()` is synchronous and never waits for the disk: it encodes the frame into an
  * in-process buffer. The buffer is written with one positional write per segment (`flush()`,
- * synchronous, into the OS page cache) 5 ms after the first buffered record, as soon as 64 KiB
- * are buffered, or when the caller calls `flush()` — the worker can call it after each batch of
- * up to 64 datagrams, which costs one write system call per batch. fdatasync runs off the event
+ * synchronous, into the OS page cache) at the end of the event-loop turn that appended (an
+ * immediate), as soon as 64 KiB are buffered, or when the caller calls `flush()`: one write
+ * system call per turn (the worker yields every 64 datagrams). fdatasync runs off the event
  * loop (libuv thread pool) `fsyncIntervalMs` after the first record not yet synced, or at once
  * when `fsyncRecords` records have been appended since the last one, whichever comes first.
  *
  * WHAT A CRASH COSTS.
  * - `kill -9` / process crash: what the OS was given survives (page cache); lost are only the
- *   records appended and not yet written: at most the last 5 ms (or 64 KiB) of appends, nothing
- *   if the worker calls `flush()` after each batch.
+ *   records appended and not yet written: at most those of the current turn (64 KiB at most).
  * - Power cut / kernel panic: additionally what was written but not yet fsynced: at most the
  *   records of the last `fsyncIntervalMs` (default 100 ms) or `fsyncRecords` (default 1000),
  *   plus the fsync's own duration. A record lost this way may be followed by surviving ones.
- * - Re-sends: the cursor is written at most every 50 ms, so a restart re-sends what was
- *   acknowledged in the last ~50 ms before a crash (more after a power cut: the cursor file may
+ * - Re-sends: the cursor is written at most once a second, so a restart re-sends what was
+ *   acknowledged in the last second before a crash (more after a power cut: the cursor file may
  *   be older). They carry the same `Nats-Msg-Id`; JetStream's duplicate window drops them.
  *
  * READING. `peek(max)` returns min(max, depth, 4096) records from a bounded read-ahead window:
@@ -78,7 +77,6 @@ import { moveToQuarantine, QUARANTINE_DIR, recover } from './recovery.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 
-const FLUSH_DELAY_MS = 5;
 const FLUSH_BYTES = 64 * 1024;
 const INITIAL_BUFFER_BYTES = 2 * FLUSH_BYTES;
 /** Appends are refused beyond this much unwritten data (only reached while writes fail). */
@@ -86,7 +84,9 @@ const MAX_BUFFER_BYTES = 32 * 1024 * 1024;
 const WINDOW_RECORDS = 4096;
 const WINDOW_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
-const CURSOR_INTERVAL_MS = 50;
+// Each cursor write is a temp file, an fdatasync and a rename: at most once a second, which bounds
+// what a crash re-sends (the duplicate window drops it) and keeps a quiet node quiet.
+const CURSOR_INTERVAL_MS = 1_000;
 const RETRY_MS = 1_000;
 
 export interface DiskOutboxOptions {
@@ -255,7 +255,18 @@ export class DiskOutbox implements Outbox {
   private corruptTotal: number;
 
   private unsyncedRecords = 0;
+  /** Retry of a failed write. */
   private flushTimer: NodeJS.Timeout | null = null;
+  /**
+   * What a turn appends is written at the end of that turn (an immediate, not a timer: a timer
+   * cleared early still wakes the process when it would have fired, and on a quiet node that
+   * was one extra wake-up per record).
+   */
+  private flushSoon: NodeJS.Immediate | null = null;
+  private readonly flushSoonFired = (): void => {
+    this.flushSoon = null;
+    this.flushTimerFired();
+  };
   private syncTimer: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
@@ -402,7 +413,7 @@ export class DiskOutbox implements Outbox {
 
     if (this.pendingRecords === 1) wake(this.notEmptyWaiters.splice(0));
     if (this.bufLength >= FLUSH_BYTES) this.writeBuffered(true);
-    else this.flushTimer ??= unref(setTimeout(() => this.flushTimerFired(), FLUSH_DELAY_MS));
+    else if (this.flushTimer === null) this.flushSoon ??= setImmediate(this.flushSoonFired).unref();
     if (++this.unsyncedRecords >= this.fsyncRecords) {
       this.writeBuffered(true);
       void this.requestSync();
@@ -511,7 +522,9 @@ export class DiskOutbox implements Outbox {
     for (const timer of [this.flushTimer, this.syncTimer, this.cursorTimer]) {
       if (timer !== null) clearTimeout(timer);
     }
+    if (this.flushSoon !== null) clearImmediate(this.flushSoon);
     this.flushTimer = this.syncTimer = this.cursorTimer = null;
+    this.flushSoon = null;
     this.writeBuffered(false);
     await this.requestSync();
     await this.persistCursor();
@@ -620,6 +633,10 @@ export class DiskOutbox implements Outbox {
       if (this.flushTimer !== null) {
         clearTimeout(this.flushTimer);
         this.flushTimer = null;
+      }
+      if (this.flushSoon !== null) {
+        clearImmediate(this.flushSoon);
+        this.flushSoon = null;
       }
     } else if (written > 0) {
       const from = this.parts[written]?.start ?? this.bufLength;
