@@ -68,11 +68,10 @@ function rangeParams(params: URLSearchParams, now: number, span: number, max: nu
 }
 
 function describeSpan(ms: number): string {
-  return ms % DAY === 0
-    ? `${ms / DAY} days`
-    : ms % HOUR === 0
-      ? `${ms / HOUR} hours`
-      : `${ms / MINUTE} minutes`;
+  if (ms % DAY === 0) return `${ms / DAY} days`;
+  if (ms % HOUR === 0) return `${ms / HOUR} hours`;
+  if (ms % MINUTE === 0) return `${ms / MINUTE} minutes`;
+  return `${ms / 1000} seconds`;
 }
 
 function limitParam(params: URLSearchParams, fallback: number, max: number): number | string {
