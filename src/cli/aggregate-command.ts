@@ -1,13 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Aggregator } from '../aggregate/aggregator.js';
-import { formatAggregatorIssue, loadAggregatorConfig } from '../config/aggregator-load.js';
-import type { AggregatorConfig } from '../config/aggregator-schema.js';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { type CommandIo, writeLine } from './io.js';
-import { EXIT_BAD_CONFIG } from './load-config-file.js';
+import { EXIT_BAD_CONFIG, loadAggregatorConfigFile } from './load-config-file.js';
 
 export const AGGREGATE_USAGE = `Usage: sense-sidecar aggregate [--config FILE]
 
@@ -16,28 +12,6 @@ JetStream consumer of its own), keeps the cluster view and its history, and serv
 API, live updates and Prometheus metrics (default http://127.0.0.1:9999).
 Every key can also be set from the environment (SENSE_AGGREGATOR_HTTP_PORT=9999, ...).
 See the README's Aggregator section.`;
-
-async function loadFile(
-  path: string | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-  io: CommandIo,
-): Promise<AggregatorConfig | null> {
-  let text: string | undefined;
-  if (path !== undefined) {
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      writeLine(io.stderr, `${path}: cannot read the config file (${reason}); check the --config path`);
-      return null;
-    }
-  }
-  const result = loadAggregatorConfig({ text, fileName: path, env, hostname: hostname() });
-  if (result.ok) return result.config;
-  for (const issue of result.issues) writeLine(io.stderr, formatAggregatorIssue(issue));
-  writeLine(io.stderr, `configuration refused: ${result.issues.length} problem(s)`);
-  return null;
-}
 
 /** The composition root of the aggregator process. Resolves with the exit code once stopped. */
 export async function runAggregateCommand(
@@ -61,7 +35,7 @@ export async function runAggregateCommand(
     writeLine(io.stdout, AGGREGATE_USAGE);
     return 0;
   }
-  const config = await loadFile(values.config, env, io);
+  const config = await loadAggregatorConfigFile(values.config, env, io);
   if (config === null) return EXIT_BAD_CONFIG;
 
   const log = createLogger(config.log.level, io.stdout, 'sense-aggregator');

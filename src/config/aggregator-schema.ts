@@ -65,7 +65,7 @@ export const AGGREGATOR_KEYS = {
   natsSubjectPrefix: key<string>({
     path: 'nats.subjectPrefix',
     description:
-      "The sidecars' subject prefix: the aggregator reads <prefix>.events|rejects|alerts|status.>.",
+      "The sidecars' subject prefix: the aggregator reads <prefix>.events.>, .rejects.>, .alerts.> and .status.>.",
     defaultText: 'sense',
     default: () => 'sense',
     schema: textMatching(
