@@ -1,5 +1,6 @@
 import {
   AckPolicy,
+  type ConsumerInfo,
   type ConsumerMessages,
   DeliverPolicy,
   type JetStreamManager,
@@ -57,7 +58,7 @@ export interface NatsIntakeOptions {
 }
 
 /** How long the server waits for an ack before redelivering (commits take milliseconds). */
-const ACK_WAIT_MS = 60_000;
+const ACK_WAIT_MS = 30_000;
 /** A repeated problem (missing stream, failing commit) is logged again at most this often. */
 const PROBLEM_LOG_INTERVAL_MS = 60_000;
 
@@ -71,6 +72,8 @@ export class NatsIntake implements Lifecycle {
   private commitScheduled = false;
   private _mode: IntakeMode = 'connecting';
   private readonly problemsLogged = new Map<string, number>();
+  /** Streams whose consumer was set up at least once by this process. */
+  private readonly setUp = new Set<string>();
 
   constructor(private readonly options: NatsIntakeOptions) {
     this.link = new NatsLink({
@@ -204,13 +207,18 @@ export class NatsIntake implements Lifecycle {
     }
   }
 
+  /**
+   * Consumes one stream for as long as the connection lasts; any failure (the stream missing,
+   * the consumer deleted, an API timeout) is logged and the consumer set up again.
+   */
   private async consumeStream(nc: NatsConnection, jsm: JetStreamManager, stream: string): Promise<void> {
-    const { consumerName: name, folder, clock, log } = this.options;
     while (!this.isStopped() && !nc.isClosed()) {
       try {
         await this.ensureConsumer(jsm, stream);
-        break;
+        this.problemsLogged.delete(`missing:${stream}`);
+        await this.consumeOnce(nc, stream);
       } catch (error) {
+        if (this.isStopped() || nc.isClosed()) return;
         if (isApiError(error, JetStreamApiCodes.StreamNotFound)) {
           this.problem(
             `missing:${stream}`,
@@ -221,14 +229,17 @@ export class NatsIntake implements Lifecycle {
           this.problem(
             `consumer:${stream}`,
             { stream, err: error },
-            `could not set up the consumer on ${stream}; retrying`,
+            `consuming ${stream} failed; setting the consumer up again`,
           );
         }
-        await this.pause(this.options.retryMs ?? 1_000);
       }
+      await this.pause(this.options.retryMs ?? 1_000);
     }
-    if (this.isStopped() || nc.isClosed()) return;
-    this.problemsLogged.delete(`missing:${stream}`);
+  }
+
+  /** Folds messages until the iterator ends (stopped, connection closed, consumer gone). */
+  private async consumeOnce(nc: NatsConnection, stream: string): Promise<void> {
+    const { consumerName: name, folder, clock, log } = this.options;
     const consumer = await jetstream(nc).consumers.get(stream, name);
     const messages = await consumer.consume({ max_messages: 1_000 });
     this.iterators.add(messages);
@@ -246,23 +257,46 @@ export class NatsIntake implements Lifecycle {
     }
   }
 
-  /** Creates the durable consumer when it does not exist; an existing one is used as it is. */
+  /**
+   * Creates the durable consumer when it does not exist. The first time in this process, a
+   * consumer with messages delivered but never acknowledged (the last run was killed while
+   * folding) is set back to the first unacknowledged message: otherwise the server would hold
+   * them back for the whole ack wait, and the answers would lack them until then. What comes
+   * again that was already committed is recognised by id as a duplicate.
+   */
   private async ensureConsumer(jsm: JetStreamManager, stream: string): Promise<void> {
-    const name = this.options.consumerName;
+    const { consumerName: name, log } = this.options;
+    const config = {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(ACK_WAIT_MS),
+      max_ack_pending: this.options.maxAckPending ?? 10_000,
+    };
+    let info: ConsumerInfo | undefined;
     try {
-      await jsm.consumers.info(stream, name);
-      return;
+      info = await jsm.consumers.info(stream, name);
     } catch (error) {
       if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
     }
+    const first = !this.setUp.has(stream);
+    this.setUp.add(stream);
+    if (info === undefined) {
+      await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.All });
+      log.info({ stream, consumer: name }, `created durable consumer ${name} on ${stream}`);
+      return;
+    }
+    if (!first || info.num_ack_pending === 0) return;
+    const from = info.ack_floor.stream_seq + 1;
+    await jsm.consumers.delete(stream, name);
     await jsm.consumers.add(stream, {
-      durable_name: name,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(ACK_WAIT_MS),
-      max_ack_pending: this.options.maxAckPending ?? 10_000,
+      ...config,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
     });
-    this.options.log.info({ stream, consumer: name }, `created durable consumer ${name} on ${stream}`);
+    log.info(
+      { stream, consumer: name, fromSequence: from, unacknowledged: info.num_ack_pending },
+      `the last run stopped with ${info.num_ack_pending} message(s) unacknowledged on ${stream}: consuming again from the first of them`,
+    );
   }
 
   /** Commits; while the history refuses, waits and tries again (nothing more is taken meanwhile). */
