@@ -155,7 +155,7 @@ export class Aggregator implements Lifecycle {
     };
   }
 
-  /** Adds a route (e.g. the live page at `/`; the first route added for a path wins, so add it before start). */
+  /** Adds a route, or replaces the one with the same path (e.g. the live page at `/` replaces the index). */
   route(route: Route): void {
     this.server.route(route);
   }

@@ -115,6 +115,24 @@ describe('aggregator HTTP server', () => {
     expect((await get('/healthz')).status).toBe(200);
   });
 
+  it('lets a page take a path by adding a route for it, with decoded parameters', async () => {
+    server.route({
+      path: '/',
+      handle: () => ({ status: 200, contentType: HTML_TYPE, body: '<p>live page</p>' }),
+    });
+    server.route({
+      path: '/assets/:file',
+      handle: ({ params }) => ({
+        status: 200,
+        contentType: 'text/plain',
+        body: `asset ${params.file ?? ''}`,
+      }),
+    });
+    expect(await (await get('/')).text()).toBe('<p>live page</p>');
+    expect(await (await get('/assets/app%20v2.js')).text()).toBe('asset app v2.js');
+    expect((await get('/assets/')).status).toBe(404);
+  });
+
   it('streams an update at once and refuses clients beyond the bound', async () => {
     const abort = new AbortController();
     const first = await get('/api/stream', { signal: abort.signal });

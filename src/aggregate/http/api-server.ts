@@ -7,7 +7,7 @@ import type { Lifecycle } from '../../core/lifecycle.js';
  * (`/api/users/:user/history`: `:name` matches one URL-decoded segment) and a handler that
  * returns a reply, or `'taken'` when it wrote the response itself (server-sent events). Only
  * GET and HEAD (405 otherwise); unknown paths get a JSON 404 listing the routes. New pages are
- * one `route()` call at the composition root.
+ * one `route()` call at the composition root (`Aggregator.route`); the same path replaces.
  */
 
 export interface Reply {
@@ -66,9 +66,15 @@ export class ApiServer implements Lifecycle {
 
   constructor(private readonly options: ApiServerOptions) {}
 
-  /** Adds a route (before or after start); the first added path that matches wins. */
+  /**
+   * Adds a route (before or after start). A route for a path already in the table replaces it
+   * (so the live page can take `/` from the index); otherwise the first matching pattern wins.
+   */
   route(route: Route): this {
-    this.routes.push({ route, segments: route.path.split('/').slice(1) });
+    const compiled = { route, segments: route.path.split('/').slice(1) };
+    const at = this.routes.findIndex((r) => r.route.path === route.path);
+    if (at >= 0) this.routes[at] = compiled;
+    else this.routes.push(compiled);
     return this;
   }
 
