@@ -1,5 +1,6 @@
 // `npm run demo`: the whole picture on one machine. Installs what it needs, starts nats-server,
-// the sidecar and the Sense-node simulator, and prints events as they arrive on NATS.
+// the aggregator, the sidecar and the Sense-node simulator, and prints events as they arrive on
+// NATS, then what the aggregator makes of them.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
@@ -21,8 +22,9 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(`npm run demo [-- --speed 60 --users 60 --nodes A,B --keep]
 
-Starts nats-server, the sidecar and a simulated morning on Sense nodes, and prints
-every event, reject and status message as it arrives on NATS.
+Starts nats-server, the aggregator, the sidecar and a simulated morning on Sense nodes,
+prints every event, reject and status message as it arrives on NATS, and the aggregator's
+address (its page and HTTP API).
   --speed  time compression of the simulated morning (60: 30 minutes in 30 s)
   --keep   keep running after the scenario until Ctrl-C\n`);
   process.exit(0);
@@ -77,6 +79,36 @@ async function cleanup() {
     }
   }
   rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Pipes a child's output to its log file; resolves once it logged `ready`. */
+function waitForReady(child, logPath, ready, what) {
+  const logFile = createWriteStream(logPath);
+  child.stderr.pipe(logFile);
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (chunk) => {
+      logFile.write(chunk);
+      seen += chunk.toString();
+      if (seen.includes(`"msg":"${ready}"`)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}); see ${logPath}`)));
+  });
+}
+
+/** What the aggregator folded, once it has every event the demo saw on NATS (or after 10 s). */
+async function aggregatorSummary(url, events) {
+  const get = async (path) => (await globalThis.fetch(`${url}${path}`)).json();
+  const deadline = Date.now() + 10_000;
+  let folded;
+  for (;;) {
+    const { nodes } = await get('/api/nodes');
+    folded = nodes.reduce((sum, n) => sum + n.events, 0);
+    if (folded >= events || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const { totals } = await get('/api/now');
+  return `aggregator (${url}): ${folded} events folded; on now: ${totals.sessions} sessions of ${totals.users} users on ${totals.hosts} hosts, ${totals.connections} app connections`;
 }
 
 function describe(subject, body) {
@@ -144,8 +176,24 @@ async function main() {
   });
   await nc.flush();
 
+  const aggregatorPort = await pickPort(9999, portFree);
+  const aggregatorUrl = `http://127.0.0.1:${aggregatorPort}`;
+  const aggregatorLog = join(tmp, 'aggregator.log');
+  const aggregator = start(process.execPath, ['dist/cli/main.js', 'aggregate'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      SENSE_AGGREGATOR_NATS_SERVERS: natsUrl,
+      SENSE_AGGREGATOR_HTTP_PORT: String(aggregatorPort),
+      SENSE_AGGREGATOR_DATA_DIR: join(tmp, 'aggregator'),
+      SENSE_AGGREGATOR_CONSUMER_NAME: 'sense-aggregator-demo',
+    },
+  });
+  await waitForReady(aggregator, aggregatorLog, 'sense-aggregator ready', 'the aggregator');
+  log(`aggregator on ${aggregatorUrl} (page and API; its log: ${aggregatorLog})`);
+  log(`  try: curl ${aggregatorUrl}/api/sessions   or   npx sense-sidecar who --url ${aggregatorUrl}`);
+
   const sidecarLog = join(tmp, 'sidecar.log');
-  const logFile = createWriteStream(sidecarLog);
   const sidecar = start(process.execPath, ['dist/cli/main.js', 'run'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -157,16 +205,7 @@ async function main() {
       SENSE_SIDECAR_DATA_DIR: join(tmp, 'data'),
     },
   });
-  sidecar.stderr.pipe(logFile);
-  await new Promise((resolve, reject) => {
-    let seen = '';
-    sidecar.stdout.on('data', (chunk) => {
-      logFile.write(chunk);
-      seen += chunk.toString();
-      if (seen.includes('"msg":"sense-sidecar ready"')) resolve();
-    });
-    sidecar.once('exit', (code) => reject(new Error(`the sidecar exited (${code}); see ${sidecarLog}`)));
-  });
+  await waitForReady(sidecar, sidecarLog, 'sense-sidecar ready', 'the sidecar');
   log(`sidecar listening on udp 127.0.0.1:${udpPort} (its log: ${sidecarLog})`);
   log(
     `simulating a morning on ${values.nodes} at ${values.speed}x; subscribe yourself with: nats sub 'sense.>' -s ${natsUrl}`,
@@ -207,8 +246,9 @@ async function main() {
   sidecar.kill('SIGTERM');
   await waitForExit(sidecar);
   await nc.drain();
+  const summary = await aggregatorSummary(aggregatorUrl, counts.events);
   process.stdout.write(
-    `\nsimulator: ${senderSummary.trim().split('\n').at(-1)}\nreceived on NATS: ${counts.events} events from ${counts.users.size} users, ${counts.rejects} reject(s), ${counts.alerts} alert(s)\n`,
+    `\nsimulator: ${senderSummary.trim().split('\n').at(-1)}\nreceived on NATS: ${counts.events} events from ${counts.users.size} users, ${counts.rejects} reject(s), ${counts.alerts} alert(s)\n${summary}\n`,
   );
 }
 

@@ -440,6 +440,8 @@ export class ClusterView {
     const restoreOne = (o: RestoreState['sessions'][number], connection: boolean): void => {
       if (!this.seen.has(o.id)) this.seen.add(o.id, -1, o.start, now);
       const p = this.presence(o.host, o.user, o.node, now, []);
+      // The node learns its hosts from events; after a restart only the history knows them.
+      this.noteHost(this.node(o.node, now), o.host, o.start);
       const ledger = connection ? this.appLedger(p, o.appId) : p.sessions;
       if (ledger.open.some((s) => s.id === o.id)) return;
       const before = this.snapshot(p);

@@ -1,8 +1,9 @@
-import type { History, SessionEntry, SessionFilter } from './types.js';
-import { parseUserRef } from './types.js';
+import type { ConnectionEntry, ConnectionFilter } from './cluster-view.js';
+import type { History, SessionAtFilter, SessionEntry, SessionFilter } from './types.js';
+import { parseUserRef, userKeyOf } from './types.js';
 
 /**
- * `GET /api/sessions[?at=<ISO 8601>][&host=<host>][&user=<DIR\id>]` in one call: now from the
+ * `GET /api/sessions[?at=<ISO 8601>][&host=<host>][&user=<DIR\id>][&app=<app id>]` in one call: now from the
  * view, a past time from the history. The HTTP layer parses the query string with
  * parseSessionsQuery and answers with answerSessions' body (or a 400 with its error).
  */
@@ -13,6 +14,8 @@ export interface SessionsQuery {
   readonly host?: string;
   /** `DIR\id`, case-insensitive. */
   readonly user?: string;
+  /** Only sessions of users with a connection to this app (id, case-insensitive) open on the same host. */
+  readonly app?: string;
 }
 
 /** The response body: `{"at": "<time>", "sessions": [{host, user: {directory, id}, start}, …]}`. */
@@ -24,7 +27,7 @@ export interface SessionsBody {
 export type ParseResult =
   { readonly ok: true; readonly query: SessionsQuery } | { readonly ok: false; readonly error: string };
 
-const PARAMS = new Set(['at', 'host', 'user']);
+const PARAMS = new Set(['at', 'host', 'user', 'app']);
 
 /**
  * An ISO 8601 date-time with seconds optional, fraction optional, and a required `Z` or
@@ -64,13 +67,14 @@ function daysIn(year: number, month: number): number {
 
 export function parseSessionsQuery(params: URLSearchParams): ParseResult {
   for (const name of params.keys()) {
-    if (!PARAMS.has(name)) return { ok: false, error: `unknown parameter "${name}" (known: at, host, user)` };
+    if (!PARAMS.has(name))
+      return { ok: false, error: `unknown parameter "${name}" (known: at, host, user, app)` };
   }
   for (const name of PARAMS) {
     if (params.getAll(name).length > 1)
       return { ok: false, error: `parameter "${name}" given more than once` };
   }
-  const query: { at?: number; host?: string; user?: string } = {};
+  const query: { at?: number; host?: string; user?: string; app?: string } = {};
   const at = params.get('at');
   if (at !== null) {
     const ms = parseIsoTime(at);
@@ -93,6 +97,15 @@ export function parseSessionsQuery(params: URLSearchParams): ParseResult {
       return { ok: false, error: `user: expected DIRECTORY\\userId (got "${user}")` };
     query.user = user;
   }
+  const app = params.get('app');
+  if (app !== null) {
+    if (app === '')
+      return {
+        ok: false,
+        error: 'app: must not be empty (an app id, e.g. e7af59a0-c243-480d-9571-08727551a66f)',
+      };
+    query.app = app;
+  }
   return { ok: true, query };
 }
 
@@ -106,12 +119,23 @@ export type AnswerResult =
 export function answerSessions(
   query: SessionsQuery,
   now: number,
-  view: { sessionsNow(filter?: SessionFilter): SessionEntry[] },
+  view: {
+    sessionsNow(filter?: SessionFilter): SessionEntry[];
+    connectionsNow(filter?: ConnectionFilter): ConnectionEntry[];
+  },
   history: Pick<History, 'sessionsAt'> | null,
 ): AnswerResult {
-  const filter: SessionFilter = { host: query.host, user: query.user };
+  const filter: SessionAtFilter = { host: query.host, user: query.user, app: query.app };
   if (query.at === undefined) {
-    return { ok: true, body: { at: new Date(now).toISOString(), sessions: view.sessionsNow(filter) } };
+    let sessions = view.sessionsNow(filter);
+    if (query.app !== undefined) {
+      // The same rule as the history's: a user with a connection to the app open on that host.
+      const using = new Set(
+        view.connectionsNow(filter).map((c) => `${c.host.toLowerCase()}\u0000${userKeyOf(c.user)}`),
+      );
+      sessions = sessions.filter((s) => using.has(`${s.host.toLowerCase()}\u0000${userKeyOf(s.user)}`));
+    }
+    return { ok: true, body: { at: new Date(now).toISOString(), sessions } };
   }
   if (history === null) return { ok: false, error: 'at: no history is kept, so only now can be answered' };
   return {

@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
+import { renderAggregatorConfigReference } from '../config/aggregator-load.js';
 import { renderConfigReference } from '../config/reference.js';
 import { type CommandIo, writeLine } from './io.js';
-import { EXIT_BAD_CONFIG, loadConfigFile } from './load-config-file.js';
+import { EXIT_BAD_CONFIG, loadAggregatorConfigFile, loadConfigFile } from './load-config-file.js';
 
-const USAGE = `Usage: sense-sidecar config reference
-       sense-sidecar config check [--config FILE]
+const USAGE = `Usage: sense-sidecar config reference [--aggregator]
+       sense-sidecar config check [--aggregator] [--config FILE]
 
 reference  prints every key with its default and environment variable (markdown)
-check      validates a config file plus the environment; prints the result as JSON`;
+check      validates a config file plus the environment; prints the result as JSON
+--aggregator  the keys of "sense-sidecar aggregate" instead of "sense-sidecar run"`;
 
 export async function runConfigCommand(
   argv: string[],
@@ -15,23 +17,30 @@ export async function runConfigCommand(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
   const [sub, ...rest] = argv;
+  let values: { config?: string | undefined; aggregator?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { config: { type: 'string', short: 'c' }, aggregator: { type: 'boolean' } },
+      strict: true,
+    }));
+  } catch (error) {
+    writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return EXIT_BAD_CONFIG;
+  }
+  const aggregator = values.aggregator === true;
   if (sub === 'reference') {
-    writeLine(io.stdout, renderConfigReference());
+    writeLine(io.stdout, aggregator ? renderAggregatorConfigReference() : renderConfigReference());
     return 0;
   }
   if (sub === 'check') {
-    let values: { config?: string | undefined };
-    try {
-      ({ values } = parseArgs({
-        args: rest,
-        options: { config: { type: 'string', short: 'c' } },
-        strict: true,
-      }));
-    } catch (error) {
-      writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-      return EXIT_BAD_CONFIG;
+    if (!aggregator) {
+      const config = await loadConfigFile(values.config, env, io);
+      if (config === null) return EXIT_BAD_CONFIG;
+      writeLine(io.stdout, JSON.stringify(config, null, 2));
+      return 0;
     }
-    const config = await loadConfigFile(values.config, env, io);
+    const config = await loadAggregatorConfigFile(values.config, env, io);
     if (config === null) return EXIT_BAD_CONFIG;
     writeLine(io.stdout, JSON.stringify(config, null, 2));
     return 0;

@@ -3,15 +3,19 @@ import './startup-memory.js';
 import { readFileSync } from 'node:fs';
 import { runAppenderXmlCommand } from '../appender/appender-xml-command.js';
 import { runSendCommand } from '../simulate/send-command.js';
+import { runAggregateCommand } from './aggregate-command.js';
 import { runConfigCommand } from './config-command.js';
 import { type CommandIo, writeLine } from './io.js';
 import { runRulesCommand } from './rules-command.js';
 import { runRunCommand } from './run-command.js';
+import { runWhoCommand } from './who-command.js';
 
 const USAGE = `Usage: sense-sidecar <command> [options]
 
 Commands:
   run            receive Qlik Sense user events (UDP) and publish them on NATS
+  aggregate      the central aggregator: every node's events from NATS, HTTP API, history, metrics
+  who            who is on now (or at --at TIME), from the aggregator's API
   send           simulate Sense nodes: a morning scenario, or --count/--rate load
   appender-xml   print the LocalLogConfig.xml to install on a Sense node
   rules          check rule files, or run their tests (rules check|test [paths])
@@ -32,6 +36,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       return runRunCommand(rest, io, process.env, readVersion());
+    case 'aggregate':
+      return runAggregateCommand(rest, io, process.env, readVersion());
+    case 'who':
+      return runWhoCommand(rest, io);
     case 'send': {
       const abort = new AbortController();
       process.once('SIGINT', () => {

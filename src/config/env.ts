@@ -25,11 +25,16 @@ export function splitList(text: string): string[] {
     .filter((item) => item !== '');
 }
 
-export function readEnvironment(env: Readonly<Record<string, string | undefined>>): EnvironmentValues {
+/** `specs` and `prefix` default to the sidecar's; the aggregator passes its own. */
+export function readEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  specs: readonly KeySpec<unknown>[] = KEY_SPECS,
+  prefix: string = ENV_PREFIX,
+): EnvironmentValues {
   const specsByName = new Map<string, KeySpec<unknown>>(
-    KEY_SPECS.map((spec) => [envNameFor(spec.path), spec]),
+    specs.map((spec) => [envNameFor(spec.path, prefix), spec]),
   );
-  const suffixes = [...specsByName.keys()].map((name) => name.slice(ENV_PREFIX.length));
+  const suffixes = [...specsByName.keys()].map((name) => name.slice(prefix.length));
   const values = new Map<string, string | string[]>();
   const setBy = new Map<string, string>();
   const issues: ConfigIssue[] = [];
@@ -37,14 +42,14 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   for (const name of Object.keys(env).sort()) {
     const raw = env[name];
     const upper = name.toUpperCase();
-    if (raw === undefined || !upper.startsWith(ENV_PREFIX)) continue;
+    if (raw === undefined || !upper.startsWith(prefix)) continue;
     const spec = specsByName.get(upper);
     if (spec === undefined) {
-      const match = closest(upper.slice(ENV_PREFIX.length), suffixes);
+      const match = closest(upper.slice(prefix.length), suffixes);
       const hint =
         match === undefined
           ? '; see the configuration reference for the names'
-          : `; did you mean ${ENV_PREFIX}${match}?`;
+          : `; did you mean ${prefix}${match}?`;
       issues.push(envIssue(name, `unknown variable${hint}`));
       continue;
     }

@@ -1,5 +1,5 @@
 /** Building and printing config issues. */
-import { envNameFor, hasEnvPrefix } from './env-names.js';
+import { ENV_PREFIX, envNameFor, hasEnvPrefix } from './env-names.js';
 import type { ConfigIssue, PathSegment } from './types.js';
 
 /** `['nats', 'servers', 1]` → `nats.servers[1]`. */
@@ -20,9 +20,14 @@ export function formatPath(path: readonly PathSegment[]): string {
  * Issues about the whole document (path '') leave the path out.
  */
 export function formatIssue(issue: ConfigIssue): string {
+  return formatIssueWithPrefix(issue, ENV_PREFIX);
+}
+
+/** formatIssue for a program with another environment prefix (the aggregator's). */
+export function formatIssueWithPrefix(issue: ConfigIssue, envPrefix: string): string {
   if (issue.file === 'env' && issue.line === 0) {
-    if (hasEnvPrefix(issue.path)) return `env ${issue.path}: ${issue.message}`;
-    const variable = envNameFor(issue.path.replace(/\[\d+\]/g, ''));
+    if (hasEnvPrefix(issue.path, envPrefix)) return `env ${issue.path}: ${issue.message}`;
+    const variable = envNameFor(issue.path.replace(/\[\d+\]/g, ''), envPrefix);
     return `env ${variable}: ${issue.path}: ${issue.message}`;
   }
   const where = `${issue.file}:${issue.line}:${issue.column}`;

@@ -4,7 +4,7 @@
  * a key was written in the wrong place (`port` at the top is `udp.port`).
  */
 import { describeValue, formatPath } from './issues.js';
-import { KEY_SPECS, keyTree } from './schema.js';
+import { KEY_SPECS, type KeySpec, keyTree } from './schema.js';
 import { closestByEdits, closestByPrefix } from './suggest.js';
 import type { ConfigIssue } from './types.js';
 import type { YamlSource } from './yaml-source.js';
@@ -14,9 +14,13 @@ function normalize(word: string): string {
 }
 
 /** A key written somewhere else than where it belongs, by its exact (normalized) leaf name. */
-function elsewhere(name: string, except: string | null): string | undefined {
+function elsewhere(
+  specs: readonly KeySpec<unknown>[],
+  name: string,
+  except: string | null,
+): string | undefined {
   const wanted = normalize(name);
-  for (const { path } of KEY_SPECS) {
+  for (const { path } of specs) {
     if (except !== null && path.startsWith(`${except}.`)) continue;
     const leaf = path.slice(path.lastIndexOf('.') + 1);
     if (normalize(leaf) === wanted || normalize(path) === wanted) return path;
@@ -24,19 +28,29 @@ function elsewhere(name: string, except: string | null): string | undefined {
   return undefined;
 }
 
-function unknownKeyMessage(name: string, known: readonly string[], section: string | null): string {
+function unknownKeyMessage(
+  specs: readonly KeySpec<unknown>[],
+  name: string,
+  known: readonly string[],
+  section: string | null,
+): string {
   if (name === '<<') return 'merge keys (<<) are not supported; write the keys out';
-  const dotted = KEY_SPECS.find(({ path }) => path.includes('.') && normalize(path) === normalize(name));
+  const dotted = specs.find(({ path }) => path.includes('.') && normalize(path) === normalize(name));
   if (section === null && dotted !== undefined) {
     const [top, leaf] = dotted.path.split('.');
     return `unknown key "${name}"; dotted keys are not expanded: write "${leaf ?? ''}" nested under "${top ?? ''}:"`;
   }
-  const near = closestByEdits(name, known) ?? elsewhere(name, section) ?? closestByPrefix(name, known);
+  const near = closestByEdits(name, known) ?? elsewhere(specs, name, section) ?? closestByPrefix(name, known);
   if (near !== undefined) return `unknown key "${name}"; did you mean "${near}"?`;
   return `unknown key "${name}"; known keys${section === null ? '' : ` in ${section}`}: ${known.join(', ')}`;
 }
 
-export function checkLayout(source: YamlSource, file: string): ConfigIssue[] {
+/** `specs` defaults to the sidecar's keys; the aggregator passes its own. */
+export function checkLayout(
+  source: YamlSource,
+  file: string,
+  specs: readonly KeySpec<unknown>[] = KEY_SPECS,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { root } = source;
   if (root === undefined || root === null) return issues;
@@ -50,12 +64,12 @@ export function checkLayout(source: YamlSource, file: string): ConfigIssue[] {
     });
     return issues;
   }
-  const tree = keyTree();
+  const tree = keyTree(specs);
   const topNames = [...tree.keys()];
   for (const [name, value] of root as Map<string, unknown>) {
     const at = source.keyAt([name]);
     if (!tree.has(name)) {
-      issues.push({ file, ...at, path: name, message: unknownKeyMessage(name, topNames, null) });
+      issues.push({ file, ...at, path: name, message: unknownKeyMessage(specs, name, topNames, null) });
       continue;
     }
     const leaves = tree.get(name);
@@ -77,7 +91,7 @@ export function checkLayout(source: YamlSource, file: string): ConfigIssue[] {
         file,
         ...source.keyAt(path),
         path: formatPath(path),
-        message: unknownKeyMessage(leaf, leaves, name),
+        message: unknownKeyMessage(specs, leaf, leaves, name),
       });
     }
   }

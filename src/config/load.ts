@@ -3,13 +3,11 @@
  * or every problem found, each pointing at the place to change. Pure: the caller reads the file,
  * passes `process.env` and `os.hostname()`.
  */
-import { readEnvironment } from './env.js';
-import { formatPath } from './issues.js';
-import { checkLayout } from './layout.js';
-import { type DefaultContext, KEYS, type KeySpec } from './schema.js';
-import type { ConfigIssue, ConfigResult, PathSegment, SidecarConfig } from './types.js';
+import { ENV_PREFIX } from './env-names.js';
+import { byPosition, createKeyReader } from './key-reader.js';
+import { type DefaultContext, KEY_SPECS, KEYS } from './schema.js';
+import type { ConfigResult, SidecarConfig } from './types.js';
 import { isNodeName } from './values.js';
-import { emptyYamlSource, readYamlSource } from './yaml-source.js';
 
 export { formatIssue } from './issues.js';
 export type { ConfigIssue, ConfigResult, SidecarConfig } from './types.js';
@@ -26,61 +24,14 @@ export interface LoadConfigInput {
   timezone?: string | undefined;
 }
 
-/** The value at a path of plain YAML values, or undefined when a step is missing or not a mapping. */
-function valueIn(root: unknown, path: readonly string[]): unknown {
-  let value = root;
-  for (const segment of path) {
-    if (!(value instanceof Map)) return undefined;
-    value = (value as Map<string, unknown>).get(segment);
-  }
-  return value;
-}
-
-function byPosition(a: ConfigIssue, b: ConfigIssue): number {
-  const aEnv = a.line === 0 ? 1 : 0;
-  const bEnv = b.line === 0 ? 1 : 0;
-  return aEnv - bEnv || a.line - b.line || a.column - b.column;
-}
-
 export function loadConfig(input: LoadConfigInput): ConfigResult {
-  const file = input.fileName ?? '<config>';
-  const source = input.text === undefined ? emptyYamlSource() : readYamlSource(input.text, file);
-  const environment = readEnvironment(input.env);
-  const issues: ConfigIssue[] = [...source.issues, ...checkLayout(source, file), ...environment.issues];
-
-  /** Where a key's value comes from: the environment wins over the file; null in the file means "default". */
-  const rawValue = (spec: KeySpec<unknown>): { from: 'env' | 'file'; value: unknown } | undefined => {
-    const fromEnv = environment.values.get(spec.path);
-    if (fromEnv !== undefined) return { from: 'env', value: fromEnv };
-    const fromFile = valueIn(source.root, spec.path.split('.'));
-    return fromFile === undefined || fromFile === null ? undefined : { from: 'file', value: fromFile };
-  };
-
-  /** The key's value, or its default when it is not set or wrong (the issue is recorded). */
-  const read = <T>(spec: KeySpec<T>, context: DefaultContext): T => {
-    const raw = rawValue(spec);
-    if (raw === undefined) return spec.default(context);
-    const result = spec.schema.safeParse(raw.value);
-    if (!result.success) {
-      for (const problem of result.error.issues) {
-        const path: PathSegment[] = [...spec.path.split('.'), ...problem.path];
-        if (raw.from === 'env') {
-          issues.push({ file: 'env', line: 0, column: 0, path: formatPath(path), message: problem.message });
-        } else {
-          issues.push({ file, ...source.valueAt(path), path: formatPath(path), message: problem.message });
-        }
-      }
-      return spec.default(context);
-    }
-    const value = result.data;
-    if (spec.emptyMeansDefault && Array.isArray(value) && value.length === 0) return spec.default(context);
-    return value;
-  };
+  const reader = createKeyReader(input, { specs: KEY_SPECS, envPrefix: ENV_PREFIX });
+  const { file, issues, read } = reader;
 
   const { hostname } = input;
   const timezone = input.timezone ?? 'UTC';
   const node = read(KEYS.node, { hostname, node: hostname, timezone });
-  if (rawValue(KEYS.node) === undefined && !isNodeName(hostname)) {
+  if (!reader.isSet(KEYS.node) && !isNodeName(hostname)) {
     issues.push({
       file,
       line: 1,

@@ -1,6 +1,6 @@
 /** The configuration reference: one row per key. The README table is rendered from it. */
-import { envNameFor } from './env-names.js';
-import { KEY_SPECS } from './schema.js';
+import { ENV_PREFIX, envNameFor } from './env-names.js';
+import { KEY_SPECS, type KeySpec } from './schema.js';
 
 export interface ConfigKeyReference {
   readonly path: string;
@@ -9,21 +9,28 @@ export interface ConfigKeyReference {
   readonly description: string;
 }
 
-export const CONFIG_KEYS: readonly ConfigKeyReference[] = KEY_SPECS.map((spec) => ({
-  path: spec.path,
-  env: envNameFor(spec.path),
-  default: spec.defaultText,
-  description: spec.description,
-}));
+export function keyReferences(
+  specs: readonly KeySpec<unknown>[],
+  envPrefix: string,
+): readonly ConfigKeyReference[] {
+  return specs.map((spec) => ({
+    path: spec.path,
+    env: envNameFor(spec.path, envPrefix),
+    default: spec.defaultText,
+    description: spec.description,
+  }));
+}
+
+export const CONFIG_KEYS: readonly ConfigKeyReference[] = keyReferences(KEY_SPECS, ENV_PREFIX);
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
 /** A markdown table of every key, its environment variable, default and meaning. */
-export function renderConfigReference(): string {
+export function renderConfigReference(keys: readonly ConfigKeyReference[] = CONFIG_KEYS): string {
   const lines = ['| Key | Environment variable | Default | Description |', '| --- | --- | --- | --- |'];
-  for (const key of CONFIG_KEYS) {
+  for (const key of keys) {
     lines.push(`| \`${key.path}\` | \`${key.env}\` | \`${cell(key.default)}\` | ${cell(key.description)} |`);
   }
   return `${lines.join('\n')}\n`;

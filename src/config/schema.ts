@@ -414,9 +414,9 @@ export const KEYS = {
 export const KEY_SPECS: readonly KeySpec<unknown>[] = Object.values(KEYS);
 
 /** Top-level names in order, each with the names of its keys when it is a section. */
-export function keyTree(): Map<string, string[] | null> {
+export function keyTree(specs: readonly KeySpec<unknown>[] = KEY_SPECS): Map<string, string[] | null> {
   const tree = new Map<string, string[] | null>();
-  for (const { path } of KEY_SPECS) {
+  for (const { path } of specs) {
     const [top = '', leaf] = path.split('.');
     if (leaf === undefined) tree.set(top, null);
     else tree.set(top, [...(tree.get(top) ?? []), leaf]);

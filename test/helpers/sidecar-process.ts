@@ -40,16 +40,29 @@ export class SidecarProcess {
   }
 
   static async start(configYaml: string, env: Record<string, string> = {}): Promise<SidecarProcess> {
-    const dir = mkdtempSync(join(tmpdir(), 'sense-sidecar-'));
-    const configPath = join(dir, 'sidecar.yaml');
+    return SidecarProcess.startCommand('run', configYaml, env);
+  }
+
+  /**
+   * Any long-running command of the CLI (`run`, `aggregate`) with a config file, once it logged
+   * `sense-sidecar ready` or `sense-aggregator ready`.
+   */
+  static async startCommand(
+    command: 'run' | 'aggregate',
+    configYaml: string,
+    env: Record<string, string> = {},
+  ): Promise<SidecarProcess> {
+    const dir = mkdtempSync(join(tmpdir(), command === 'run' ? 'sense-sidecar-' : 'sense-aggregator-'));
+    const configPath = join(dir, command === 'run' ? 'sidecar.yaml' : 'aggregator.yaml');
     writeFileSync(configPath, configYaml);
-    const child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+    const child = spawn(process.execPath, [CLI, command, '--config', configPath], {
       cwd: dir,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const sidecar = new SidecarProcess(child, dir);
-    await sidecar.waitForLog((l) => l.msg === 'sense-sidecar ready', 'the sidecar to be ready');
+    const ready = command === 'run' ? 'sense-sidecar ready' : 'sense-aggregator ready';
+    await sidecar.waitForLog((l) => l.msg === ready, `${ready} from "${command}"`);
     return sidecar;
   }
 

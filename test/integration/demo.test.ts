@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 const DEMO = fileURLToPath(new URL('../../scripts/demo.mjs', import.meta.url));
 
 /** Keeps the README's `npm run demo` true: it must show the simulated events arriving on NATS. */
-it('npm run demo shows the simulated events, alerts and the dead letter arriving on NATS', async () => {
+it('npm run demo shows the simulated events, alerts and the dead letter arriving on NATS, and the aggregator folding them', async () => {
   const child = spawn(process.execPath, [DEMO, '--speed', '0', '--users', '10'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -27,5 +27,11 @@ it('npm run demo shows the simulated events, alerts and the dead letter arriving
   expect(stdout).toMatch(/session\.start +SENSE-NODE\d +CORP\\mallory/);
   expect(stdout).toMatch(/alert firing +warning +parallel-session-limit: CORP\\mallory holds 5/);
   expect(stdout).not.toContain('sa_scheduler');
+  // The aggregator runs too, says where, and folds every event that reached NATS.
+  expect(stderr).toMatch(/aggregator on http:\/\/127\.0\.0\.1:\d+ \(page and API/);
+  const folded = /aggregator \(http[^)]*\): (\d+) events folded; on now: (\d+) sessions/.exec(stdout);
+  expect(folded, stdout).not.toBeNull();
+  expect(Number(folded?.[1])).toBe(Number(received?.[1]));
+  expect(Number(folded?.[2])).toBeGreaterThan(0);
   expect(stdout).toContain('unknown-prefix');
 }, 60_000);

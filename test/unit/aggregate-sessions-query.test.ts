@@ -22,6 +22,7 @@ describe('GET /api/sessions query string', () => {
     { query: 'user=jdoe', error: /user: expected DIRECTORY\\userId/ },
     { query: 'user=CORP%5C', error: /user: expected/ },
     { query: 'host=', error: /host: must not be empty/ },
+    { query: 'app=E7AF59A0-c243', ok: { app: 'E7AF59A0-c243' } },
     { query: 'usr=CORP%5Cjdoe', error: /unknown parameter "usr"/ },
     { query: 'host=a&host=b', error: /"host" given more than once/ },
   ];

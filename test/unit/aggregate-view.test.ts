@@ -548,6 +548,10 @@ describe('ClusterView: restore after a restart', () => {
     );
     expect(view.totals()).toEqual({ sessions: 2, connections: 1, users: 1, hosts: 1, apps: 1 });
     expect(view.alertsNow()).toHaveLength(1);
+    // The node's hosts come back too, so per-node counts are right before its next event.
+    expect(view.nodes(T0 + HOUR).map((n) => [n.node, n.hosts, n.sessions, n.connections])).toEqual([
+      ['N1', ['N1'], 2, 1],
+    ]);
     const stopAgain = userEvent({ id: 'stop-1', time: T0 + 2 * MIN, kind: 'session.stop', host: 'N1' });
     expect(view.apply(stopAgain, T0 + HOUR).outcome).toBe('duplicate');
     const stop = userEvent({ id: 'stop-2', time: T0 + 2 * MIN, kind: 'session.stop', host: 'N1' });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { renderAggregatorConfigReference } from '../../src/config/aggregator-load.js';
 import { renderConfigReference } from '../../src/config/reference.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -17,6 +18,13 @@ describe('README', () => {
     const start = readme.indexOf('\n', readme.indexOf('<!-- config-reference:start')) + 1;
     const end = readme.indexOf('<!-- config-reference:end');
     expect(cells(readme.slice(start, end))).toEqual(cells(renderConfigReference()));
+  });
+
+  it('shows the aggregator keys exactly as `sense-sidecar config reference --aggregator` prints them', () => {
+    const start = readme.indexOf('\n', readme.indexOf('<!-- aggregator-config-reference:start')) + 1;
+    const end = readme.indexOf('<!-- aggregator-config-reference:end');
+    expect(end).toBeGreaterThan(start);
+    expect(cells(readme.slice(start, end))).toEqual(cells(renderAggregatorConfigReference()));
   });
 
   it('gives the same test command as CI', () => {

@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import type { SessionsBody } from '../aggregate/sessions-query.js';
+import { renderWhoTable } from '../aggregate/who-table.js';
+import { type CommandIo, writeLine } from './io.js';
+
+export const WHO_USAGE = `Usage: sense-sidecar who [--at TIME] [--node NAME] [--user DIR\\id] [--app ID] [--url URL]
+
+Who is on Qlik Sense, from the aggregator's HTTP API (GET /api/sessions).
+  --at    a past time, ISO 8601 with an offset (2026-11-30T08:00:00Z); default now
+  --node  only sessions on this Sense host (as the events name it)
+  --user  only this user (DIRECTORY\\userId)
+  --app   only users with a connection to this app open (on the same host), at that time
+  --url   the aggregator (default http://127.0.0.1:9999)`;
+
+const EXIT_USAGE = 2;
+const EXIT_UNREACHABLE = 1;
+
+type Fetch = typeof fetch;
+
+export async function runWhoCommand(argv: string[], io: CommandIo, fetchFn: Fetch = fetch): Promise<number> {
+  let values: {
+    at?: string | undefined;
+    node?: string | undefined;
+    user?: string | undefined;
+    app?: string | undefined;
+    url?: string | undefined;
+    help?: boolean | undefined;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        at: { type: 'string' },
+        node: { type: 'string' },
+        user: { type: 'string' },
+        app: { type: 'string' },
+        url: { type: 'string', default: 'http://127.0.0.1:9999' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${WHO_USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (values.help === true) {
+    writeLine(io.stdout, WHO_USAGE);
+    return 0;
+  }
+  const base = values.url ?? 'http://127.0.0.1:9999';
+  let url: URL;
+  try {
+    url = new URL('/api/sessions', base);
+  } catch {
+    writeLine(io.stderr, `--url: not a URL (got "${base}"); e.g. http://127.0.0.1:9999`);
+    return EXIT_USAGE;
+  }
+  if (values.at !== undefined) url.searchParams.set('at', values.at);
+  if (values.node !== undefined) url.searchParams.set('host', values.node);
+  if (values.user !== undefined) url.searchParams.set('user', values.user);
+  if (values.app !== undefined) url.searchParams.set('app', values.app);
+
+  let response: Response;
+  try {
+    response = await fetchFn(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
+    const reason = cause ?? (error instanceof Error ? error.message : String(error));
+    writeLine(
+      io.stderr,
+      `cannot reach the aggregator at ${base} (${reason}); is "sense-sidecar aggregate" running there? (--url)`,
+    );
+    return EXIT_UNREACHABLE;
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    writeLine(io.stderr, `${base} answered ${response.status} without JSON; is it the aggregator? (--url)`);
+    return EXIT_UNREACHABLE;
+  }
+  if (!response.ok) {
+    const error = (body as { error?: unknown }).error;
+    writeLine(
+      io.stderr,
+      `the aggregator refused the question: ${typeof error === 'string' ? error : response.status}`,
+    );
+    return response.status === 400 ? EXIT_USAGE : EXIT_UNREACHABLE;
+  }
+  io.stdout.write(renderWhoTable(body as SessionsBody, { app: values.app }));
+  return 0;
+}
