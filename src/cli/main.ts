@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import './startup-memory.js';
 import { readFileSync } from 'node:fs';
 import { runAppenderXmlCommand } from '../appender/appender-xml-command.js';
 import { runSendCommand } from '../simulate/send-command.js';

@@ -4,7 +4,6 @@ import { createLogger } from '../core/logger.js';
 import { Sidecar } from '../pipeline/sidecar.js';
 import { type CommandIo, writeLine } from './io.js';
 import { EXIT_BAD_CONFIG, loadConfigFile } from './load-config-file.js';
-import { startupDone } from './heap-sizing.js';
 
 export const RUN_USAGE = `Usage: sense-sidecar run [--config FILE]
 
@@ -55,7 +54,6 @@ export async function runRunCommand(
     await sidecar.stop(Date.now() + 1_000);
     return 1;
   }
-  startupDone();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
