@@ -68,7 +68,10 @@ describe('the live page in headless Chromium', () => {
       ].join('\n'),
     );
     cleanups.push(() => sidecar.stop());
-    aggregator = await AggregatorUnderTest.create(nats.url, 'page-test');
+    // NODE-GHOST is expected but never reports: silent after 3 s (NODE-PAGE sends a status every second).
+    aggregator = await AggregatorUnderTest.create(nats.url, 'page-test', [
+      'nodes: {expected: [NODE-GHOST], statusSilentAfter: 3s}',
+    ]);
     cleanups.push(() => aggregator.dispose());
     await aggregator.start();
     browser = await chromium.launch({
@@ -106,10 +109,18 @@ describe('the live page in headless Chromium', () => {
     expect((await aggregator.get<string>('/api')).body).toContain('/api/sessions');
   });
 
+  it('flags a node that stopped reporting as silent, with the reason', async () => {
+    const ghost = page.locator('[data-testid="node"][data-node="NODE-GHOST"][data-silent="true"]');
+    await ghost.waitFor();
+    expect(await ghost.textContent()).toContain('silent: no status message for over 3 seconds');
+    await page.locator('[data-testid="node"][data-node="NODE-PAGE"][data-silent="false"]').waitFor();
+  });
+
   let start = 0;
+  /** A whole second after the start and before the stop. */
+  let between = 0;
 
   it('shows a user under their host as soon as their session starts, without a reload', async () => {
-    await page.locator('[data-testid="node"][data-node="NODE-PAGE"]').waitFor();
     await send('session.start');
     await hostSection().getByText(USER, { exact: true }).waitFor();
     await expect.poll(() => hostSection().textContent()).toContain('1 session, 1 user');
@@ -120,14 +131,18 @@ describe('the live page in headless Chromium', () => {
 
   it('removes them when the session stops', async () => {
     // The picker has whole seconds: the stop must come after the next whole second past the start.
-    const between = Math.floor(start / 1000) * 1000 + 1000;
+    between = Math.floor(start / 1000) * 1000 + 1000;
     await waitFor(() => Date.now() > between + 50, 'the clock to pass a whole second after the start', 3_000);
     await send('session.stop');
     await hostSection().waitFor({ state: 'detached' });
     await page.getByTestId('nobody').waitFor();
-    expect(await page.getByTestId('nobody').textContent()).toBe('Nobody is on now.');
+    // A silent node's hosts are unknown: the page must not claim that nobody is on.
+    expect(await page.getByTestId('nobody').textContent()).toBe(
+      'No sessions reported; 1 node silent (see Nodes), so this may not be true.',
+    );
+  });
 
-    // Who was on at a moment between the start and the stop, in the browser's own time zone.
+  it('lists them for a moment between the start and the stop, picked in the local time of the browser', async () => {
     const local = await page.evaluate((ms) => {
       const d = new Date(ms);
       const p = (n: number): string => String(n).padStart(2, '0');
