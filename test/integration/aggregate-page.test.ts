@@ -174,4 +174,13 @@ describe('the live page in headless Chromium', () => {
     expect(foreign).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
+
+  // Last: the browser logs the refused reconnections as console errors.
+  it('says it is reconnecting while the aggregator is away, and is live again once it is back', async () => {
+    expect(await aggregator.stop()).toBe(0);
+    await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
+    await aggregator.start();
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    await page.getByTestId('nobody').waitFor();
+  });
 });
