@@ -41,4 +41,18 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // The live page's script runs in the browser, not in Node.
+    files: ['src/aggregate/page/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        EventSource: 'readonly',
+        fetch: 'readonly',
+        encodeURIComponent: 'readonly',
+        process: 'off',
+      },
+    },
+  },
 );

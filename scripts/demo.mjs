@@ -192,6 +192,10 @@ async function main() {
   await waitForReady(aggregator, aggregatorLog, 'sense-aggregator ready', 'the aggregator');
   log(`aggregator on ${aggregatorUrl} (page and API; its log: ${aggregatorLog})`);
   log(`  try: curl ${aggregatorUrl}/api/sessions   or   npx sense-sidecar who --url ${aggregatorUrl}`);
+  process.stdout.write(
+    `\n${color(1, `open ${aggregatorUrl}/ in a browser: the live page (who is on, log-ins, alerts, nodes)`)}` +
+      `${values.keep ? '' : '\n(npm run demo -- --keep keeps it running after the scenario)'}\n\n`,
+  );
 
   const sidecarLog = join(tmp, 'sidecar.log');
   const sidecar = start(process.execPath, ['dist/cli/main.js', 'run'], {
@@ -240,7 +244,7 @@ async function main() {
   socket.close();
 
   if (values.keep) {
-    log('scenario done; still running, Ctrl-C to stop');
+    log(`scenario done; still running, Ctrl-C to stop; the live page: ${aggregatorUrl}/`);
     await new Promise(() => {});
   }
   sidecar.kill('SIGTERM');

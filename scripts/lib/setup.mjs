@@ -61,3 +61,29 @@ export function ensureNatsServer() {
   if (!installed) throw new Error(INSTALL_HINT);
   return installed;
 }
+
+export function findChromium() {
+  const path = process.env.PLAYWRIGHT_CHROMIUM || '/usr/bin/chromium';
+  return existsSync(path) ? path : null;
+}
+
+const CHROMIUM_HINT =
+  'Chromium is not installed (the live page test drives it). On Debian/Ubuntu: sudo apt-get install -y chromium ' +
+  '(or set PLAYWRIGHT_CHROMIUM to a Chromium binary).';
+
+/** Like ensureNatsServer, for the browser of the live page's end-to-end test. */
+export function ensureChromium() {
+  const found = findChromium();
+  if (found) return found;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (!isRoot || !hasApt || process.env.SENSE_SIDECAR_NO_INSTALL || process.env.PLAYWRIGHT_CHROMIUM) {
+    throw new Error(CHROMIUM_HINT);
+  }
+  log("installing Debian's chromium package (apt-get install -y chromium)");
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', 'chromium']);
+  const installed = findChromium();
+  if (!installed) throw new Error(CHROMIUM_HINT);
+  return installed;
+}

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Aggregator } from '../aggregate/aggregator.js';
+import { indexRoute } from '../aggregate/http/api-routes.js';
+import { livePageRoute } from '../aggregate/page/live-page.js';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { type CommandIo, writeLine } from './io.js';
@@ -46,6 +48,8 @@ export async function runAggregateCommand(
     return EXIT_BAD_CONFIG;
   }
   const { aggregator } = created;
+  aggregator.route(indexRoute('/api'));
+  aggregator.route(livePageRoute());
   try {
     await aggregator.start();
   } catch (error) {

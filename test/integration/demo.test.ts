@@ -29,6 +29,7 @@ it('npm run demo shows the simulated events, alerts and the dead letter arriving
   expect(stdout).not.toContain('sa_scheduler');
   // The aggregator runs too, says where, and folds every event that reached NATS.
   expect(stderr).toMatch(/aggregator on http:\/\/127\.0\.0\.1:\d+ \(page and API/);
+  expect(stdout).toMatch(/open http:\/\/127\.0\.0\.1:\d+\/ in a browser: the live page/);
   const folded = /aggregator \(http[^)]*\): (\d+) events folded; on now: (\d+) sessions/.exec(stdout);
   expect(folded, stdout).not.toBeNull();
   expect(Number(folded?.[1])).toBe(Number(received?.[1]));

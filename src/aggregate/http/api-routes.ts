@@ -169,20 +169,20 @@ const INDEX_LINKS: readonly (readonly [string, string])[] = [
   ['/metrics', 'Prometheus metrics'],
 ];
 
-/** `GET /`: a plain index of the API until the live page replaces this route. */
-export function indexRoute(): Route {
+/** A plain index of the API: at `/` until the live page takes that route, then at `/api`. */
+export function indexRoute(path = '/'): Route {
   const items = INDEX_LINKS.map(([href, what]) => `<li><a href="${href}">${href}</a> — ${what}</li>`).join(
     '\n',
   );
   const body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>sense-sidecar aggregator</title></head>
 <body><h1>sense-sidecar aggregator</h1>
-<p>Who is using Qlik Sense, across every node. JSON API:</p>
+<p>Who is using Qlik Sense, across every node: the <a href="/">live page</a>. JSON API:</p>
 <ul>
 ${items}
 </ul>
 <p>User history: <code>/api/users/CORP%5Cjdoe/history?from=…&amp;to=…</code></p>
 </body></html>
 `;
-  return { path: '/', handle: () => ({ status: 200, contentType: HTML_TYPE, body }) };
+  return { path, handle: () => ({ status: 200, contentType: HTML_TYPE, body }) };
 }

@@ -14,6 +14,8 @@ export interface Reply {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  /** More response headers (the live page's Content-Security-Policy); `Cache-Control: no-store` is always set. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface RouteContext {
@@ -201,6 +203,7 @@ export class ApiServer implements Lifecycle {
 function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {
   if (res.headersSent || res.destroyed) return;
   res.statusCode = reply.status;
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   res.setHeader('Content-Type', reply.contentType);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Length', Buffer.byteLength(reply.body));
