@@ -92,6 +92,11 @@ export class NatsIntake implements Lifecycle {
     return this.link.state;
   }
 
+  /** The connection while there is one (the cluster alerts are published on it). */
+  get connection(): NatsConnection | undefined {
+    return this.link.connection;
+  }
+
   /** Connects in the background (NATS may be down: the API serves what the history has). */
   start(): Promise<void> {
     if (this.stopping !== null) return Promise.resolve();
