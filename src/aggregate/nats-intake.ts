@@ -256,6 +256,9 @@ export class NatsIntake implements Lifecycle {
           m.ack();
         });
         if (folder.pending >= batch || messages.getPending() === 0) await this.commitWithRetry();
+        // getPending() can stay above 0 after the last message of a delivery (the iterator
+        // counts its own callbacks as in flight), so the end of this turn commits as well.
+        else this.scheduleCommit();
       }
     } finally {
       this.iterators.delete(messages);
