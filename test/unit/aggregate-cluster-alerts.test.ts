@@ -21,7 +21,7 @@ rules:
 `;
 
 function rules(): ClusterRules {
-  const loaded = loadClusterRuleTexts([{ file: 'users.yaml', text: RULES }], 'UTC');
+  const loaded = loadClusterRuleTexts([{ name: 'users.yaml', text: RULES }], 'UTC');
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
   return createClusterRules({ rules: loaded.rules, name: 'agg', subjectPrefix: 'sense' });
 }
