@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ClusterAlertingStats } from './cluster-alerting.js';
 import type { ClusterView } from './cluster-view.js';
 import type { FolderStats } from './folder.js';
 import { lastSeenAt } from './http/api-queries.js';
@@ -20,6 +21,8 @@ export interface AggregatorMetricSources {
   now(): number;
   readonly thresholds: { readonly statusSilentAfterMs: number; readonly datagramsSilentAfterMs: number };
   readonly version: string;
+  /** The cluster rules' counters; null (or absent) when none are configured (rules.paths empty). */
+  clusterRules?(): ClusterAlertingStats | null;
 }
 
 export interface AggregatorMetrics {
@@ -251,6 +254,89 @@ export function createAggregatorMetrics(
       ] as const;
     },
   );
+  // ---- cluster rules ---------------------------------------------------------------------------
+  const cluster = (): ClusterAlertingStats | null => sources.clusterRules?.() ?? null;
+  const perRule = (pick: (s: ClusterAlertingStats) => Readonly<Record<string, number>>) => () => {
+    const s = cluster();
+    return s === null ? [] : Object.entries(pick(s)).map(([rule, n]) => [{ rule }, n] as const);
+  };
+  gauge('cluster_rules', 'Cluster rules loaded (0 when rules.paths is empty).', [], () =>
+    one(cluster()?.rules.rules ?? 0),
+  );
+  counter(
+    'cluster_rule_evaluations_total',
+    'Times each cluster rule was evaluated (per user, node or the cluster, after folds and on the 5 s tick).',
+    ['rule'],
+    perRule((s) => s.rules.evaluations),
+  );
+  counter(
+    'cluster_rule_alerts_total',
+    'Alert notices the cluster rules decided (firing includes repeats after the throttle), per rule and status.',
+    ['rule', 'status'],
+    () => {
+      const s = cluster();
+      if (s === null) return [];
+      return [
+        ...Object.entries(s.rules.fired).map(([rule, n]) => [{ rule, status: 'firing' }, n] as const),
+        ...Object.entries(s.rules.resolved).map(([rule, n]) => [{ rule, status: 'resolved' }, n] as const),
+      ];
+    },
+  );
+  counter(
+    'cluster_rule_throttled_total',
+    'Cluster rule matches not notified because of the throttle.',
+    ['rule'],
+    perRule((s) => s.rules.throttled),
+  );
+  counter('cluster_rule_errors_total', 'Cluster rule evaluations that failed (logged).', [], () =>
+    one(cluster()?.feed.failures ?? 0),
+  );
+  counter(
+    'cluster_rule_changes_dropped_total',
+    'View changes not evaluated by the cluster rules because too many were waiting for an evaluation.',
+    [],
+    () => one(cluster()?.feed.changesDropped ?? 0),
+  );
+  counter(
+    'cluster_rule_reloads_total',
+    'Cluster rule reloads (file change or SIGHUP): ok, or refused (the last good rules stay).',
+    ['outcome'],
+    () => {
+      const s = cluster();
+      return s === null
+        ? []
+        : [[{ outcome: 'ok' }, s.reloads.ok] as const, [{ outcome: 'refused' }, s.reloads.refused] as const];
+    },
+  );
+  counter(
+    'cluster_alerts_published_total',
+    "The aggregator's own alert notices published to NATS, per status.",
+    ['status'],
+    () => {
+      const s = cluster();
+      return s === null
+        ? []
+        : (['firing', 'resolved'] as const).map(
+            (status) => [{ status }, s.outbox.published[status]] as const,
+          );
+    },
+  );
+  counter(
+    'cluster_alerts_publish_errors_total',
+    'Failed publishes of cluster alerts (each is tried again every second).',
+    [],
+    () => one(cluster()?.outbox.errors ?? 0),
+  );
+  counter(
+    'cluster_alerts_dropped_total',
+    'Cluster alerts given up: the publish queue was full, or still held at stop.',
+    [],
+    () => one(cluster()?.outbox.dropped ?? 0),
+  );
+  gauge('cluster_alerts_queued', 'Cluster alerts waiting to be published.', [], () =>
+    one(cluster()?.outbox.queued ?? 0),
+  );
+
   gauge('build_info', 'The running version (value 1).', ['version'], () => [
     [{ version: sources.version }, 1] as const,
   ]);

@@ -1,11 +1,16 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { AggregatorConfig } from '../config/aggregator-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
+import { jetstream } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import { natsConnectionOptions, type ReadFile } from '../publish/nats-connection.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './aggregator-metrics.js';
+import { ClusterAlerting, clusterRulePaths } from './cluster-alerting.js';
+import { CLUSTER_RULES_DEFAULTS, type ClusterDecision } from './cluster-rules/index.js';
 import { CLUSTER_VIEW_DEFAULTS, ClusterView } from './cluster-view.js';
 import { Folder } from './folder.js';
 import { HistoryStore } from './history-store.js';
@@ -43,6 +48,12 @@ const EXPIRE_INTERVAL_MS = 10_000;
 const PRUNE_INTERVAL_MS = 3_600_000;
 
 export const HISTORY_FILE = 'history.sqlite';
+/** The cluster rules' alert memory (firing episodes, throttles), kept across restarts. */
+export const CLUSTER_RULES_MEMORY_FILE = 'cluster-rules.json';
+/** How long a JetStream publish of a cluster alert may wait for its acknowledgement. */
+const ALERT_PUBLISH_TIMEOUT_MS = 5_000;
+/** The package's own `rules/cluster` (from src/aggregate or dist/aggregate alike). */
+const SHIPPED_CLUSTER_RULES = fileURLToPath(new URL('../../rules/cluster', import.meta.url));
 
 export class Aggregator implements Lifecycle {
   private timers: NodeJS.Timeout[] = [];
@@ -57,6 +68,7 @@ export class Aggregator implements Lifecycle {
     private readonly sse: SseHub,
     readonly metrics: AggregatorMetrics,
     readonly server: ApiServer,
+    private readonly cluster: ClusterAlerting | null,
   ) {}
 
   /** Builds everything; refuses with every problem (NATS credentials, history file) before anything runs. */
@@ -86,7 +98,12 @@ export class Aggregator implements Lifecycle {
       datagramsSilentAfterMs: config.nodes.datagramsSilentAfterMs,
     };
     const view = new ClusterView(
-      { ...thresholds, idleTimeoutMs: config.sessions.idleTimeoutMs, expectedNodes: config.nodes.expected },
+      {
+        ...thresholds,
+        idleTimeoutMs: config.sessions.idleTimeoutMs,
+        expectedNodes: config.nodes.expected,
+        clusterAlertHost: CLUSTER_RULES_DEFAULTS.host,
+      },
       now,
     );
     const restored = history.restoreState(now - CLUSTER_VIEW_DEFAULTS.idHorizonMs);
@@ -102,8 +119,52 @@ export class Aggregator implements Lifecycle {
       'cluster view restored from the history',
     );
 
+    // The intake is made below; the cluster alerts are published on its connection.
+    let intakeRef: NatsIntake | null = null;
+    let cluster: ClusterAlerting | null = null;
+    if (config.rules.paths.length > 0) {
+      const resolved = clusterRulePaths(config.rules.paths, existsSync, SHIPPED_CLUSTER_RULES);
+      if (resolved.shipped)
+        log.info(
+          { paths: resolved.paths },
+          'rules.paths: no rules/cluster in the working directory; using the cluster rules shipped with the package',
+        );
+      const loaded = await ClusterAlerting.create({
+        paths: resolved.paths,
+        timezone: config.rules.timezone,
+        name: config.consumer.name,
+        subjectPrefix: config.nats.subjectPrefix,
+        host: CLUSTER_RULES_DEFAULTS.host,
+        view,
+        send: (d) => publishDecision(intakeRef, d),
+        memoryFile: join(config.dataDir, CLUSTER_RULES_MEMORY_FILE),
+        clock,
+        log,
+      });
+      if (!loaded.ok) {
+        history.close();
+        return {
+          ok: false,
+          problems: [...loaded.problems, 'rules.paths: the cluster rules above were refused'],
+        };
+      }
+      cluster = loaded.alerting;
+    }
+    const clusterAlerting = cluster;
+
     let sse: SseHub | null = null;
-    const folder = new Folder({ view, history, onChange: () => sse?.notify() });
+    const folder = new Folder({
+      view,
+      history,
+      onChange: () => sse?.notify(),
+      ...(clusterAlerting === null
+        ? {}
+        : {
+            onChanges: (changes, at) => {
+              clusterAlerting.changes(changes, at);
+            },
+          }),
+    });
     const historyStore = history;
     sse = new SseHub({
       maxClients: config.http.maxStreamClients,
@@ -121,6 +182,7 @@ export class Aggregator implements Lifecycle {
       clock,
       log,
     });
+    intakeRef = intake;
     const metrics = createAggregatorMetrics({
       view,
       folder: () => folder.stats(),
@@ -131,6 +193,7 @@ export class Aggregator implements Lifecycle {
       now: () => clock.now(),
       thresholds,
       version: options.version,
+      clusterRules: () => clusterAlerting?.stats() ?? null,
     });
     const health = (): HealthBody => {
       const nats = intake.natsState;
@@ -151,7 +214,7 @@ export class Aggregator implements Lifecycle {
     server.route(indexRoute());
     return {
       ok: true,
-      aggregator: new Aggregator(options, view, history, folder, intake, hub, metrics, server),
+      aggregator: new Aggregator(options, view, history, folder, intake, hub, metrics, server, cluster),
     };
   }
 
@@ -165,6 +228,7 @@ export class Aggregator implements Lifecycle {
     await this.server.start();
     this.prune();
     await this.intake.start();
+    await this.cluster?.start();
     this.timers.push(
       setInterval(() => {
         this.folder.expire(clock.now());
@@ -186,10 +250,18 @@ export class Aggregator implements Lifecycle {
     return this.stopping;
   }
 
+  /** Loads the cluster rule files again (SIGHUP); a refused set is logged and the last good rules stay. */
+  async reloadRules(reason: string): Promise<void> {
+    await this.cluster?.reload(reason);
+  }
+
   private async close(deadline: number): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.sse.stop();
+    // While the connection is still open: the last evaluations are published, the memory kept.
+    // Half of the time left is theirs at most; the intake's commit and drain get the rest.
+    await this.cluster?.stop(Date.now() + Math.max(0, deadline - Date.now()) / 2);
     await this.intake.stop(deadline);
     await this.server.stop(deadline);
     this.history.close();
@@ -204,4 +276,29 @@ export class Aggregator implements Lifecycle {
       log.error({ err: error }, 'could not apply the history retention; trying again in an hour');
     }
   }
+}
+
+/**
+ * Publishes one cluster alert on the intake's connection: through JetStream when the intake
+ * consumes that way (the alerts stream keeps it, and `Nats-Msg-Id` makes a re-send a
+ * duplicate the stream drops), on core NATS otherwise. Rejects when it could not; the outbox
+ * tries again.
+ */
+async function publishDecision(intake: NatsIntake | null, d: ClusterDecision): Promise<void> {
+  const nc = intake?.connection;
+  if (intake === null || nc === undefined || nc.isClosed() || intake.natsState !== 'connected')
+    throw new Error('not connected to NATS');
+  const payload = JSON.stringify(d.envelope);
+  if (intake.mode === 'jetstream') {
+    await jetstream(nc).publish(d.subject, payload, {
+      msgID: d.messageId,
+      timeout: ALERT_PUBLISH_TIMEOUT_MS,
+    });
+    return;
+  }
+  if (intake.mode !== 'core') throw new Error('NATS intake still connecting');
+  const h = headers();
+  h.set('Nats-Msg-Id', d.messageId);
+  nc.publish(d.subject, payload, { headers: h });
+  await nc.flush();
 }

@@ -50,6 +50,12 @@ export interface ClusterViewOptions {
   readonly datagramsSilentAfterMs?: number;
   /** Nodes to show (and flag as silent) before they have said anything. */
   readonly expectedNodes?: readonly string[];
+  /**
+   * The `data.host` of the aggregators' own cluster alerts (`cluster`): such alerts are kept and
+   * recorded like any other, but their sender is an aggregator, not a sidecar node, so it is not
+   * listed among the nodes (where, never sending a status, it would always be silent).
+   */
+  readonly clusterAlertHost?: string;
 }
 
 export const CLUSTER_VIEW_DEFAULTS = {
@@ -287,7 +293,9 @@ const NO_CHANGES: readonly ViewChange[] = Object.freeze([]);
  * reordering (window and MAX_LEDGER_EVENTS), nodes, alerts. Every eviction is counted.
  */
 export class ClusterView {
-  private readonly opts: Required<Omit<ClusterViewOptions, 'expectedNodes' | 'idleTimeoutMs'>> & {
+  private readonly opts: Required<
+    Omit<ClusterViewOptions, 'expectedNodes' | 'idleTimeoutMs' | 'clusterAlertHost'>
+  > & {
     readonly idleTimeoutMs: number | null;
   };
   private readonly seen: SeenIds;
@@ -327,6 +335,7 @@ export class ClusterView {
   };
   /** Scratch for ledger changes; emptied by every use. */
   private readonly ledgerOut: LedgerChange[] = [];
+  private readonly clusterAlertHost: string | null;
 
   /** `now` is when the view starts: expected nodes count as first seen then. */
   constructor(options: ClusterViewOptions = {}, now = 0) {
@@ -350,6 +359,7 @@ export class ClusterView {
         );
       }
     }
+    this.clusterAlertHost = options.clusterAlertHost ?? null;
     this.seen = new SeenIds(this.opts.maxIds, this.opts.idHorizonMs);
     for (const node of options.expectedNodes ?? []) this.node(node, now).expected = true;
   }
@@ -1048,7 +1058,7 @@ export class ClusterView {
     now: number,
     changes: ViewChange[],
   ): void {
-    this.node(node, now);
+    if (alert.host !== this.clusterAlertHost) this.node(node, now);
     const notice: AlertNotice = { id, time, ...alert };
     changes.push({ kind: 'alert', ...notice });
     if (alert.status === 'resolved') {

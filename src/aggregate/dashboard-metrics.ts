@@ -1,20 +1,20 @@
 /**
  * The aggregator's Prometheus metrics that the Grafana dashboard (dashboards/sense-sidecar-cluster.json)
- * queries. The one list of them: a test checks that every panel uses only these names, and the
- * aggregator's /metrics should be checked against it (every name here must be exposed, with
- * these labels).
+ * queries. The one list of them: test/unit/dashboard.test.ts checks that every panel uses only
+ * these names, and that the aggregator's own registry (createAggregatorMetrics) exposes each of
+ * them with exactly these labels.
  */
 export const DASHBOARD_METRICS = {
-  /** Gauge: open proxy sessions per Sense node. */
-  sense_aggregate_active_sessions: { type: 'gauge', labels: ['node'] },
-  /** Gauge: users with a session or connection open per Sense node (a user on two nodes counts on both). */
-  sense_aggregate_active_users: { type: 'gauge', labels: ['node'] },
-  /** Counter: log-ins (session starts) per Sense node. */
-  sense_aggregate_logins_total: { type: 'counter', labels: ['node'] },
-  /** Counter: alert notices seen (firing, repeats, resolved), sidecars' and cluster rules' alike. */
-  sense_aggregate_alerts_total: { type: 'counter', labels: ['rule', 'severity'] },
+  /** Gauge: open proxy sessions per sidecar node (on the hosts it reported). */
+  sense_aggregator_active_sessions: { type: 'gauge', labels: ['node'] },
+  /** Gauge: distinct users with a session or connection open anywhere in the cluster (no labels). */
+  sense_aggregator_cluster_users: { type: 'gauge', labels: [] },
+  /** Counter: log-ins (session starts) per sidecar node, since the aggregator started. */
+  sense_aggregator_logins_total: { type: 'counter', labels: ['node'] },
+  /** Counter: alert notices folded (firing, repeats, resolved), sidecars' and cluster rules' alike; also has `status`. */
+  sense_aggregator_alerts_total: { type: 'counter', labels: ['rule', 'severity'] },
   /** Gauge: seconds since the aggregator last heard from a sidecar node. */
-  sense_aggregate_node_last_seen_age_seconds: { type: 'gauge', labels: ['node'] },
+  sense_aggregator_node_last_seen_age_seconds: { type: 'gauge', labels: ['node'] },
 } as const satisfies Readonly<
   Record<string, { readonly type: 'gauge' | 'counter'; readonly labels: readonly string[] }>
 >;

@@ -23,6 +23,8 @@ export interface FolderOptions {
   readonly history: HistorySink;
   /** Called after a fold or expiry that changed the view (the live stream coalesces it). */
   readonly onChange?: () => void;
+  /** Told of every fold's and expiry's changes, with its `now` (the cluster rules run on them). */
+  readonly onChanges?: (changes: readonly ViewChange[], now: number) => void;
   /** Messages (and expiries) held uncommitted at most; default 100,000. */
   readonly maxPending?: number;
   /** Nodes tracked in the per-node log-in counts; default 10,000. */
@@ -98,6 +100,7 @@ export class Folder {
     this.outcomes[result.outcome] += 1;
     this.count(result.changes);
     this.hold(result.changes, ack);
+    if (result.changes.length > 0) this.options.onChanges?.(result.changes, now);
     if (result.outcome === 'applied') this.options.onChange?.();
     return result.outcome;
   }
@@ -107,6 +110,7 @@ export class Folder {
     const changes = this.options.view.expire(now);
     if (changes.length > 0) {
       this.hold(changes, null);
+      this.options.onChanges?.(changes, now);
       this.options.onChange?.();
     }
     return changes.length;

@@ -92,6 +92,11 @@ export class NatsIntake implements Lifecycle {
     return this.link.state;
   }
 
+  /** The connection while there is one (the cluster alerts are published on it). */
+  get connection(): NatsConnection | undefined {
+    return this.link.connection;
+  }
+
   /** Connects in the background (NATS may be down: the API serves what the history has). */
   start(): Promise<void> {
     if (this.stopping !== null) return Promise.resolve();
@@ -251,6 +256,9 @@ export class NatsIntake implements Lifecycle {
           m.ack();
         });
         if (folder.pending >= batch || messages.getPending() === 0) await this.commitWithRetry();
+        // getPending() can stay above 0 after the last message of a delivery (the iterator
+        // counts its own callbacks as in flight), so the end of this turn commits as well.
+        else this.scheduleCommit();
       }
     } finally {
       this.iterators.delete(messages);

@@ -81,5 +81,9 @@ export async function runAggregateCommand(
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: loading the cluster rules again');
+      void aggregator.reloadRules('SIGHUP');
+    });
   });
 }

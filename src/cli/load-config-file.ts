@@ -49,7 +49,13 @@ export async function loadAggregatorConfigFile(
       return null;
     }
   }
-  const result = loadAggregatorConfig({ text, fileName: path, env, hostname: hostname() });
+  const result = loadAggregatorConfig({
+    text,
+    fileName: path,
+    env,
+    hostname: hostname(),
+    timezone: systemTimezone(),
+  });
   if (result.ok) return result.config;
   for (const issue of result.issues) writeLine(io.stderr, formatAggregatorIssue(issue));
   writeLine(io.stderr, `configuration refused: ${result.issues.length} problem(s)`);

@@ -20,6 +20,8 @@ export interface LoadAggregatorConfigInput {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Default for nats.name and consumer.name. */
   readonly hostname: string;
+  /** Default for rules.timezone (the system's zone); default UTC. */
+  readonly timezone?: string | undefined;
 }
 
 export type AggregatorConfigResult =
@@ -31,7 +33,11 @@ export function loadAggregatorConfig(input: LoadAggregatorConfigInput): Aggregat
     specs: AGGREGATOR_KEY_SPECS,
     envPrefix: AGGREGATOR_ENV_PREFIX,
   });
-  const c: DefaultContext = { hostname: input.hostname, node: input.hostname, timezone: 'UTC' };
+  const c: DefaultContext = {
+    hostname: input.hostname,
+    node: input.hostname,
+    timezone: input.timezone ?? 'UTC',
+  };
   const config: AggregatorConfig = {
     nats: {
       servers: read(K.natsServers, c),
@@ -67,6 +73,7 @@ export function loadAggregatorConfig(input: LoadAggregatorConfigInput): Aggregat
       statusSilentAfterMs: read(K.nodesStatusSilentAfter, c),
       datagramsSilentAfterMs: read(K.nodesDatagramsSilentAfter, c),
     },
+    rules: { paths: read(K.rulesPaths, c), timezone: read(K.rulesTimezone, c) },
     log: { level: read(K.logLevel, c) },
     shutdown: { timeoutMs: read(K.shutdownTimeout, c) },
   };

@@ -14,6 +14,7 @@ import {
   isListenAddress,
   isNodeName,
   isSubjectPrefix,
+  isTimeZone,
   listOf,
   oneOf,
   textMatching,
@@ -31,6 +32,8 @@ export interface AggregatorConfig {
   history: { retentionMs: number };
   sessions: { idleTimeoutMs: number };
   nodes: { expected: string[]; statusSilentAfterMs: number; datagramsSilentAfterMs: number };
+  /** Cluster rules (README "Cluster rules"): files or directories; empty = none. */
+  rules: { paths: string[]; timezone: string };
   log: { level: LogLevel };
   shutdown: { timeoutMs: number };
 }
@@ -188,6 +191,25 @@ export const AGGREGATOR_KEYS = {
     defaultText: '30m',
     default: () => 30 * MINUTE,
     schema: durationBetween(SECOND, 30 * DAY),
+  }),
+  rulesPaths: key<string[]>({
+    path: 'rules.paths',
+    description:
+      "Cluster rule files or directories, relative to the working directory (the default falls back to the package's own); [] = none.",
+    defaultText: '[rules/cluster]',
+    default: () => ['rules/cluster'],
+    schema: listOf(
+      textMatching((text) => text.trim() !== '', 'a file or directory path'),
+      'cluster rule files or directories, e.g. [rules/cluster]',
+    ),
+    list: true,
+  }),
+  rulesTimezone: key<string>({
+    path: 'rules.timezone',
+    description: 'IANA time zone for schedules, hour and weekday facts when a cluster rule file names none.',
+    defaultText: '<system zone>',
+    default: ({ timezone }) => timezone,
+    schema: textMatching(isTimeZone, 'an IANA time zone name (e.g. Europe/Stockholm or UTC)'),
   }),
   logLevel: key<LogLevel>({
     path: 'log.level',

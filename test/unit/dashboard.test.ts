@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createAggregatorMetrics } from '../../src/aggregate/aggregator-metrics.js';
+import { ClusterView } from '../../src/aggregate/cluster-view.js';
 import { DASHBOARD_METRICS } from '../../src/aggregate/dashboard-metrics.js';
+import { Folder } from '../../src/aggregate/folder.js';
+import { HistoryStore } from '../../src/aggregate/history-store.js';
+import { alertMessage, SEC, statusMessage, T0, userEvent } from '../fixtures/aggregate/messages.js';
 
 const FILE = 'dashboards/sense-sidecar-cluster.json';
 const dashboard = JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, unknown>;
@@ -103,6 +108,64 @@ describe(FILE, () => {
     for (const expr of panels.flatMap((p) => (p.targets ?? []).map((t) => String(t.expr)))) {
       for (const counter of counters) {
         if (expr.includes(counter)) expect(expr, expr).toMatch(new RegExp(`(rate|increase)\\(${counter}\\b`));
+      }
+    }
+  });
+
+  it('every label a query matches or groups by is one DASHBOARD_METRICS lists for that metric', () => {
+    for (const expr of panels.flatMap((p) => (p.targets ?? []).map((t) => String(t.expr)))) {
+      const names = metricNames(expr) as (keyof typeof DASHBOARD_METRICS)[];
+      const allowed = new Set<string>(names.flatMap((n) => DASHBOARD_METRICS[n].labels));
+      const matchers = [...expr.matchAll(/\{([^}]*)\}/g)].flatMap((m) =>
+        [...(m[1] ?? '').matchAll(/(\w+)\s*(?:=~|!~|!=|=)/g)].map((l) => l[1]),
+      );
+      const grouped = [...expr.matchAll(/\bby\s*\(([^)]*)\)/g)].flatMap((m) =>
+        (m[1] ?? '').split(',').map((l) => l.trim()),
+      );
+      for (const label of [...matchers, ...grouped])
+        expect([...allowed], `${String(label)} in ${expr}`).toContain(label);
+    }
+  });
+
+  it("the aggregator's own /metrics exposes every metric the dashboard uses, with its type and labels", async () => {
+    // The real registry over a real view and folder, fed a session, a status and an alert, so that
+    // the labelled series exist.
+    const view = new ClusterView({}, T0);
+    const history = new HistoryStore(':memory:');
+    const folder = new Folder({ view, history });
+    const now = T0 + 5 * SEC;
+    for (const input of [
+      userEvent({ id: 'e1', time: T0, kind: 'session.start', node: 'NODE-A', host: 'SENSE-A' }),
+      statusMessage('s1', 'NODE-A', T0 + SEC, { received: 1, startedAt: T0 }),
+      alertMessage({ alertId: 'a1', status: 'firing', time: T0 + 2 * SEC, node: 'NODE-A', rule: 'r1' }),
+    ])
+      folder.fold(JSON.stringify(input), now, null);
+    folder.commit();
+    const metrics = createAggregatorMetrics(
+      {
+        view,
+        folder: () => folder.stats(),
+        loginsPerNode: () => folder.loginsPerNode(),
+        alertsCounted: () => folder.alertsCounted(),
+        intake: () => ({ mode: 'jetstream', nats: 'connected' }),
+        sse: () => ({ clients: 0, refused: 0, slowDisconnected: 0 }),
+        now: () => now,
+        thresholds: { statusSilentAfterMs: 35_000, datagramsSilentAfterMs: 1_800_000 },
+        version: '0.0.0',
+      },
+      { defaultMetrics: false },
+    );
+    const text = await metrics.render();
+    history.close();
+    for (const [name, spec] of Object.entries(DASHBOARD_METRICS)) {
+      expect(text, name).toContain(`# TYPE ${name} ${spec.type}\n`);
+      const samples = text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+      expect(samples.length, `${name} has a sample`).toBeGreaterThan(0);
+      for (const sample of samples) {
+        const labels = [...(/^[^{ ]*\{([^}]*)\}/.exec(sample)?.[1] ?? '').matchAll(/(\w+)="/g)].map(
+          (m) => m[1],
+        );
+        for (const label of spec.labels) expect(labels, sample).toContain(label);
       }
     }
   });
