@@ -94,11 +94,12 @@ const sidecar = spawn(process.execPath, ['dist/cli/main.js', 'run'], {
   },
 });
 children.push(sidecar);
-await new Promise((resolve, reject) => {
+const metricsUrl = await new Promise((resolve, reject) => {
   let seen = '';
   sidecar.stdout.on('data', (chunk) => {
     seen = (seen + chunk.toString()).slice(-10_000);
-    if (seen.includes('"msg":"sense-sidecar ready"')) resolve();
+    const line = seen.split('\n').find((l) => l.includes('"msg":"sense-sidecar ready"'));
+    if (line !== undefined) resolve(`${JSON.parse(line).http}/metrics`);
   });
   sidecar.once('exit', (code) => reject(new Error(`the sidecar exited (${code})`)));
 });
@@ -108,11 +109,24 @@ const datagram = buildLoad({ count: total, nodes: ['SENSE-NODE1', 'SENSE-NODE2']
 log(`soak: ${total} datagrams at ${rate}/s for ${minutes} min; RSS every ${everySeconds} s`);
 const samples = [];
 const started = Date.now();
-const sampler = setInterval(() => {
+/** The heap in use after the sidecar's last full GC (its live set), from its /metrics. */
+async function liveHeapMb() {
+  try {
+    const text = await (await globalThis.fetch(metricsUrl)).text();
+    const line = text.split('\n').find((l) => l.startsWith('sense_sidecar_heap_live_bytes '));
+    return line === undefined ? null : Number(line.split(' ')[1]) / 1048576;
+  } catch {
+    return null;
+  }
+}
+const sampler = setInterval(async () => {
   const mb = rssMb(sidecar.pid);
+  const live = await liveHeapMb();
   const t = Math.round((Date.now() - started) / 1000);
-  samples.push({ t, rssMb: mb, received });
-  process.stdout.write(`${String(t).padStart(5)} s  RSS ${mb.toFixed(1)} MB  received ${received}\n`);
+  samples.push({ t, rssMb: mb, liveHeapMb: live, received });
+  process.stdout.write(
+    `${String(t).padStart(5)} s  RSS ${mb.toFixed(1)} MB  live heap ${live === null ? '-' : `${live.toFixed(1)} MB`}  received ${received}\n`,
+  );
 }, everySeconds * 1000);
 const result = await sendDatagrams({
   host: '127.0.0.1',
@@ -128,6 +142,7 @@ while (received < result.sent && Date.now() < deadline)
 
 const warm = samples.filter((s) => s.t >= 60);
 const rss = warm.map((s) => s.rssMb);
+const live = warm.map((s) => s.liveHeapMb).filter((v) => v !== null);
 const summary = {
   minutes,
   rate,
@@ -136,6 +151,11 @@ const summary = {
   lost: result.sent - received,
   rssAfterWarmupMb:
     rss.length > 0 ? { min: Math.min(...rss), max: Math.max(...rss), first: rss[0], last: rss.at(-1) } : null,
+  // The live set: what RSS comes back to after each full GC; flat means nothing accumulates.
+  liveHeapAfterWarmupMb:
+    live.length > 0
+      ? { min: Math.min(...live), max: Math.max(...live), first: live[0], last: live.at(-1) }
+      : null,
 };
 process.stdout.write(`\n${JSON.stringify(summary, null, 2)}\n`);
 await nc.close();

@@ -71,6 +71,8 @@ export interface MetricSources {
   info(): { readonly node: string; readonly version: string };
   /** Optional: the queue between socket and decoder. Without it its two gauges are not registered. */
   intake?(): { readonly depth: number; readonly capacity: number };
+  /** Optional: the heap in use after the last full collection (LiveHeap); null before the first. */
+  liveHeap?(): { readonly bytes: number | null; readonly fullCollections: number };
 }
 
 export interface SidecarMetrics {
@@ -194,6 +196,14 @@ export function createSidecarMetrics(
     'Datagrams the kernel dropped for this socket (receive buffer full); absent where the OS does not say (Linux: /proc/net/udp).',
     () => sources.counters().udpReceiveErrors,
   );
+  if (sources.liveHeap !== undefined) {
+    const liveHeap = sources.liveHeap.bind(sources);
+    gauge(
+      'heap_live_bytes',
+      'Heap in use right after the last full garbage collection: the live set (heap used and RSS also count garbage not yet collected).',
+      () => liveHeap().bytes,
+    );
+  }
   if (sources.intake !== undefined) {
     const intake = sources.intake.bind(sources);
     gauge('intake_queue_records', 'Datagrams waiting between socket and decoder.', () => intake().depth);

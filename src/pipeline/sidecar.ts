@@ -17,6 +17,7 @@ import type { RecordPriority } from '../publish/outbox.js';
 import { createSidecarMetrics } from '../observe/metrics.js';
 import type { HealthInputs } from '../observe/health.js';
 import { ObserveServer } from '../observe/http-server.js';
+import { LiveHeap } from '../observe/live-heap.js';
 import { loadPrivacySecret } from '../privacy/secret.js';
 import { createUserHasher, type UserHasher } from '../privacy/user-hasher.js';
 import { readFile } from 'node:fs/promises';
@@ -107,6 +108,7 @@ export class Sidecar implements Lifecycle {
   private readonly processor: Processor;
   private readonly publisher: JetStreamPublisher;
   private readonly observe: ObserveServer | null;
+  private readonly liveHeap = new LiveHeap();
   private readonly source: UdpSource;
   private readonly reloader: RulesReloader;
   private readonly rejectSummary = new RejectSummary();
@@ -260,6 +262,7 @@ export class Sidecar implements Lifecycle {
             now: () => clock.now(),
             info: () => ({ node: config.node, version: deps.version }),
             intake: () => ({ depth: this.source.depth, capacity: config.intake.queueSize }),
+            liveHeap: () => this.liveHeap,
           }),
           health: () => this.healthInputs(),
           log: log.child({ component: 'http' }),
@@ -299,6 +302,7 @@ export class Sidecar implements Lifecycle {
     const { config, log } = this.deps;
     await this.publisher.start();
     await this.observe?.start();
+    await this.liveHeap.start();
     this.worker = this.work();
     await this.source.start();
     await this.reloader.start();
@@ -350,6 +354,7 @@ export class Sidecar implements Lifecycle {
     await this.publisher.stop(deadline);
     await this.outbox.close();
     await this.observe?.stop(deadline);
+    await this.liveHeap.stop();
     this.deps.log.info(
       {
         received: this.counters.received,
