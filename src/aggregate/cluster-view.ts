@@ -708,7 +708,7 @@ export class ClusterView {
     while (ledger.open.length > this.opts.maxOpenPerKey) {
       const oldest = ledger.open[0];
       if (oldest === undefined || !ledger.removeOpen(oldest)) break;
-      changes.push(closedChange(connection, oldest.id, Math.max(now, oldest.time), null, 'evicted'));
+      changes.push(closedChange(connection, p.user, oldest.id, Math.max(now, oldest.time), null, 'evicted'));
       if (connection) this.counters.evictedConnections += 1;
       else this.counters.evictedSessions += 1;
     }
@@ -762,7 +762,7 @@ export class ClusterView {
       } else {
         const end = s.endedBy;
         if (end === null) continue;
-        changes.push(closedChange(connection, s.id, end.time, end.id, end.reason ?? 'stop'));
+        changes.push(closedChange(connection, p.user, s.id, end.time, end.id, end.reason ?? 'stop'));
       }
     }
   }
@@ -931,14 +931,14 @@ export class ClusterView {
     const connections = p.openConnections;
     for (const s of [...p.sessions.open]) {
       p.sessions.removeOpen(s);
-      changes.push(closedChange(false, s.id, Math.max(now, s.time), null, reason));
+      changes.push(closedChange(false, p.user, s.id, Math.max(now, s.time), null, reason));
     }
     this.settle(p, this.snapshot(p), null, 0);
     for (const [key, ledger] of p.apps) {
       const open = [...ledger.open];
       for (const s of open) {
         ledger.removeOpen(s);
-        changes.push(closedChange(true, s.id, Math.max(now, s.time), null, reason));
+        changes.push(closedChange(true, p.user, s.id, Math.max(now, s.time), null, reason));
       }
       if (open.length > 0) this.settle(p, this.snapshot(p), key === '' ? null : key, -open.length);
     }
@@ -1093,14 +1093,15 @@ export class ClusterView {
 
 function closedChange(
   connection: boolean,
+  user: UserRef,
   id: string,
   end: number,
   endId: string | null,
   reason: string,
 ): ViewChange {
   return connection
-    ? { kind: 'connection.closed', id, end, endId, reason: reason as ConnectionEndReason }
-    : { kind: 'session.closed', id, end, endId, reason: reason as SessionEndReason };
+    ? { kind: 'connection.closed', id, user, end, endId, reason: reason as ConnectionEndReason }
+    : { kind: 'session.closed', id, user, end, endId, reason: reason as SessionEndReason };
 }
 
 function sameUser(a: UserRef, b: UserRef): boolean {

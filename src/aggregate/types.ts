@@ -66,6 +66,8 @@ export type ViewChange =
   | {
       readonly kind: 'session.closed';
       readonly id: string;
+      /** Whose session it was (cluster rules re-check that user: a close can make a rule hold). */
+      readonly user?: UserRef;
       readonly end: number;
       readonly endId: string | null;
       readonly reason: SessionEndReason;
@@ -84,6 +86,7 @@ export type ViewChange =
   | {
       readonly kind: 'connection.closed';
       readonly id: string;
+      readonly user?: UserRef;
       readonly end: number;
       readonly endId: string | null;
       readonly reason: ConnectionEndReason;

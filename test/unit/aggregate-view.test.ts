@@ -205,7 +205,7 @@ describe('ClusterView: now', () => {
     });
     const stop = view.apply(userEvent({ id: 'b', time: T0 + MIN, kind: 'session.stop' }), T0 + MIN);
     expect(stop.changes).toEqual([
-      { kind: 'session.closed', id: 'a', end: T0 + MIN, endId: 'b', reason: 'stop' },
+      { kind: 'session.closed', id: 'a', user: expect.anything(), end: T0 + MIN, endId: 'b', reason: 'stop' },
     ]);
     const open = view.apply(
       userEvent({ id: 'c', time: T0 + MIN, kind: 'connection.open', app: 'x' }),
@@ -389,8 +389,22 @@ describe('ClusterView: expiry, bounds and evictions', () => {
     );
     expect(view.expire(T0 + 12 * HOUR)).toEqual([]);
     expect(view.expire(T0 + 12 * HOUR + 1)).toEqual([
-      { kind: 'session.closed', id: 'a', end: T0 + 12 * HOUR + 1, endId: null, reason: 'timeout' },
-      { kind: 'connection.closed', id: 'b', end: T0 + 12 * HOUR + 1, endId: null, reason: 'timeout' },
+      {
+        kind: 'session.closed',
+        id: 'a',
+        user: expect.anything(),
+        end: T0 + 12 * HOUR + 1,
+        endId: null,
+        reason: 'timeout',
+      },
+      {
+        kind: 'connection.closed',
+        id: 'b',
+        user: expect.anything(),
+        end: T0 + 12 * HOUR + 1,
+        endId: null,
+        reason: 'timeout',
+      },
     ]);
     expect(view.totals()).toEqual({ sessions: 1, connections: 0, users: 1, hosts: 1, apps: 0 });
     expect(view.stats().timedOut).toEqual({ sessions: 1, connections: 1 });
@@ -408,7 +422,14 @@ describe('ClusterView: expiry, bounds and evictions', () => {
     }
     expect(last).toEqual([
       expect.objectContaining({ kind: 'session.opened', id: 's4' }),
-      { kind: 'session.closed', id: 's1', end: T0 + 10 * SEC, endId: null, reason: 'evicted' },
+      {
+        kind: 'session.closed',
+        id: 's1',
+        user: expect.anything(),
+        end: T0 + 10 * SEC,
+        endId: null,
+        reason: 'evicted',
+      },
     ]);
     expect(view.sessionsNow().map((s) => s.start)).toHaveLength(3);
     expect(view.stats().evicted.sessions).toBe(2);
@@ -422,7 +443,14 @@ describe('ClusterView: expiry, bounds and evictions', () => {
     expect(c.changes.map((x) => x.kind)).toEqual(['session.opened']); // b (nothing open) made room
     const d = view.apply(userEvent({ id: 'd', time: T0, kind: 'session.start', user: 'CORP\\d' }), T0 + 3);
     expect(d.changes).toEqual([
-      { kind: 'session.closed', id: 'a', end: T0 + 3, endId: null, reason: 'evicted' },
+      {
+        kind: 'session.closed',
+        id: 'a',
+        user: expect.anything(),
+        end: T0 + 3,
+        endId: null,
+        reason: 'evicted',
+      },
       expect.objectContaining({ kind: 'session.opened', id: 'd' }),
     ]);
     expect(view.usersNow().map((u) => u.user.id)).toEqual(['c', 'd']);
@@ -450,7 +478,7 @@ describe('ClusterView: expiry, bounds and evictions', () => {
     const stop = exact.apply(userEvent({ id: 'c', time: T0 + MIN, kind: 'session.stop' }), T0 + 31 * MIN);
     expect(stop.order).toBe('late');
     expect(stop.changes).toEqual([
-      { kind: 'session.closed', id: 'a', end: T0 + MIN, endId: 'c', reason: 'stop' },
+      { kind: 'session.closed', id: 'a', user: expect.anything(), end: T0 + MIN, endId: 'c', reason: 'stop' },
     ]);
     // A stop from before a's start cannot be placed among the folded events: it is taken as the
     // oldest event of the window; it closes nothing newer than itself, so it is stale.
@@ -556,7 +584,14 @@ describe('ClusterView: restore after a restart', () => {
     expect(view.apply(stopAgain, T0 + HOUR).outcome).toBe('duplicate');
     const stop = userEvent({ id: 'stop-2', time: T0 + 2 * MIN, kind: 'session.stop', host: 'N1' });
     expect(view.apply(stop, T0 + HOUR).changes).toEqual([
-      { kind: 'session.closed', id: 's1', end: T0 + 2 * MIN, endId: 'stop-2', reason: 'stop' },
+      {
+        kind: 'session.closed',
+        id: 's1',
+        user: expect.anything(),
+        end: T0 + 2 * MIN,
+        endId: 'stop-2',
+        reason: 'stop',
+      },
     ]);
   });
 });

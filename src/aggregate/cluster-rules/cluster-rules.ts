@@ -260,7 +260,20 @@ export function createClusterRules(options: ClusterRulesOptions): ClusterRules {
           break;
         }
         case 'session.closed':
-        case 'connection.closed':
+        case 'connection.closed': {
+          touched = true;
+          closed = true;
+          // Fewer sessions can make a rule hold (e.g. a ceiling): the closing user is looked at too.
+          if (change.user === undefined) break;
+          const id = userKeyOf(change.user);
+          if (users.has(id)) break;
+          if (users.size >= maxUsers) {
+            usersSkipped += 1;
+            break;
+          }
+          users.set(id, { target: { key: 'user', id, user: change.user }, eventId: change.id });
+          break;
+        }
         case 'session.reopened':
         case 'connection.reopened':
           touched = true;
