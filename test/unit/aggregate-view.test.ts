@@ -16,6 +16,9 @@ import {
   type UserKind,
 } from '../fixtures/aggregate/messages.js';
 
+/** Closed changes name their user; these cases are about the intervals. */
+const ANY_USER: unknown = expect.anything();
+
 interface CaseEvent {
   id: string;
   at: number;
@@ -205,7 +208,7 @@ describe('ClusterView: now', () => {
     });
     const stop = view.apply(userEvent({ id: 'b', time: T0 + MIN, kind: 'session.stop' }), T0 + MIN);
     expect(stop.changes).toEqual([
-      { kind: 'session.closed', id: 'a', user: expect.anything(), end: T0 + MIN, endId: 'b', reason: 'stop' },
+      { kind: 'session.closed', id: 'a', user: ANY_USER, end: T0 + MIN, endId: 'b', reason: 'stop' },
     ]);
     const open = view.apply(
       userEvent({ id: 'c', time: T0 + MIN, kind: 'connection.open', app: 'x' }),
@@ -392,7 +395,7 @@ describe('ClusterView: expiry, bounds and evictions', () => {
       {
         kind: 'session.closed',
         id: 'a',
-        user: expect.anything(),
+        user: ANY_USER,
         end: T0 + 12 * HOUR + 1,
         endId: null,
         reason: 'timeout',
@@ -400,7 +403,7 @@ describe('ClusterView: expiry, bounds and evictions', () => {
       {
         kind: 'connection.closed',
         id: 'b',
-        user: expect.anything(),
+        user: ANY_USER,
         end: T0 + 12 * HOUR + 1,
         endId: null,
         reason: 'timeout',
@@ -425,7 +428,7 @@ describe('ClusterView: expiry, bounds and evictions', () => {
       {
         kind: 'session.closed',
         id: 's1',
-        user: expect.anything(),
+        user: ANY_USER,
         end: T0 + 10 * SEC,
         endId: null,
         reason: 'evicted',
@@ -446,7 +449,7 @@ describe('ClusterView: expiry, bounds and evictions', () => {
       {
         kind: 'session.closed',
         id: 'a',
-        user: expect.anything(),
+        user: ANY_USER,
         end: T0 + 3,
         endId: null,
         reason: 'evicted',
@@ -478,7 +481,7 @@ describe('ClusterView: expiry, bounds and evictions', () => {
     const stop = exact.apply(userEvent({ id: 'c', time: T0 + MIN, kind: 'session.stop' }), T0 + 31 * MIN);
     expect(stop.order).toBe('late');
     expect(stop.changes).toEqual([
-      { kind: 'session.closed', id: 'a', user: expect.anything(), end: T0 + MIN, endId: 'c', reason: 'stop' },
+      { kind: 'session.closed', id: 'a', user: ANY_USER, end: T0 + MIN, endId: 'c', reason: 'stop' },
     ]);
     // A stop from before a's start cannot be placed among the folded events: it is taken as the
     // oldest event of the window; it closes nothing newer than itself, so it is stale.
@@ -587,7 +590,7 @@ describe('ClusterView: restore after a restart', () => {
       {
         kind: 'session.closed',
         id: 's1',
-        user: expect.anything(),
+        user: ANY_USER,
         end: T0 + 2 * MIN,
         endId: 'stop-2',
         reason: 'stop',
