@@ -96,11 +96,17 @@ const sidecar = spawn(process.execPath, ['dist/cli/main.js', 'run'], {
 children.push(sidecar);
 const metricsUrl = await new Promise((resolve, reject) => {
   let seen = '';
-  sidecar.stdout.on('data', (chunk) => {
-    seen = (seen + chunk.toString()).slice(-10_000);
-    const line = seen.split('\n').find((l) => l.includes('"msg":"sense-sidecar ready"'));
-    if (line !== undefined) resolve(`${JSON.parse(line).http}/metrics`);
-  });
+  const onData = (chunk) => {
+    seen = (seen + chunk.toString()).slice(-100_000);
+    const lines = seen.split('\n').slice(0, -1);
+    const line = lines.find((l) => l.includes('"msg":"sense-sidecar ready"'));
+    if (line === undefined) return;
+    // Read once: later output is only drained (the sidecar must never block on a full pipe).
+    sidecar.stdout.off('data', onData);
+    sidecar.stdout.resume();
+    resolve(`${JSON.parse(line).http}/metrics`);
+  };
+  sidecar.stdout.on('data', onData);
   sidecar.once('exit', (code) => reject(new Error(`the sidecar exited (${code})`)));
 });
 
