@@ -396,6 +396,12 @@ export class Sidecar implements Lifecycle {
         await this.saveState();
       }
       if (next >= batch.length) {
+        // In a burst the reader must win the CPU: what it does not read in time the kernel
+        // drops, while what it has read waits safely in its queue. When its queue is deep and
+        // still growing, the worker steps aside for a millisecond before the next batch.
+        const held = this.source.held;
+        if (held > BURST_HELD && held > heldBefore) await pause(BURST_PAUSE_MS);
+        heldBefore = held;
         batch = this.source.take();
         next = 0;
         this.syncCounters();
@@ -414,16 +420,8 @@ export class Sidecar implements Lifecycle {
       }
       if (datagram.allowed) await this.processor.datagram(datagram);
       else this.processor.foreign(datagram);
-      if (++handled % YIELD_EVERY === 0) {
-        // In a burst the reader must win the CPU: what it does not read in time the kernel
-        // drops, while what it has read waits safely in its queue. While its queue is deep and
-        // still growing, the worker steps aside for a millisecond every YIELD_EVERY datagrams;
-        // otherwise it only lets the publisher, its acknowledgements and the timers run.
-        const held = this.source.held;
-        if (held > BURST_HELD && held > heldBefore) await pause(BURST_PAUSE_MS);
-        else await nextTurn();
-        heldBefore = held;
-      }
+      // Lets the publisher, its acknowledgements and the timers run during a long backlog.
+      if (++handled % YIELD_EVERY === 0) await nextTurn();
     }
   }
 
