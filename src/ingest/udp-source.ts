@@ -65,11 +65,6 @@ export class UdpSource implements Lifecycle {
     return this.readerDepth + (this.pending?.length ?? 0);
   }
 
-  /** Datagrams the reader holds right now (read from the shared signals, no message needed). */
-  get held(): number {
-    return Atomics.load(this.signals, SIGNAL.HELD);
-  }
-
   /** Since start, across reader restarts. */
   get totals(): ReaderTotals {
     return {

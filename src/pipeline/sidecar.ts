@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { setImmediate as nextTurn, setTimeout as pause } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../core/clock.js';
 import { countDrop, createCounters, type StageCounters } from '../core/counters.js';
 import { createIdGenerator, type IdGenerator } from '../core/ids.js';
@@ -83,11 +83,8 @@ async function restoreState(
   }
 }
 
-/** Datagrams handled before the worker yields to the event loop (timers, acknowledgements). */
+/** Datagrams handled before the worker yields to the event loop, so the socket keeps being read. */
 const YIELD_EVERY = 64;
-/** A reader queue deeper than this and growing is a burst: see `work`. */
-const BURST_HELD = 2_048;
-const BURST_PAUSE_MS = 1;
 const REJECT_LOG_INTERVAL_MS = 5_000;
 /** How often silent sessions are expired and firing alerts re-checked against the time. */
 const TICK_INTERVAL_MS = 5_000;
@@ -385,7 +382,6 @@ export class Sidecar implements Lifecycle {
     let handled = 0;
     let batch: readonly Datagram[] = [];
     let next = 0;
-    let heldBefore = 0;
     for (;;) {
       if (this.tickDue) {
         this.tickDue = false;
@@ -396,12 +392,6 @@ export class Sidecar implements Lifecycle {
         await this.saveState();
       }
       if (next >= batch.length) {
-        // In a burst the reader must win the CPU: what it does not read in time the kernel
-        // drops, while what it has read waits safely in its queue. When its queue is deep and
-        // still growing, the worker steps aside for a millisecond before the next batch.
-        const held = this.source.held;
-        if (held > BURST_HELD && held > heldBefore) await pause(BURST_PAUSE_MS);
-        heldBefore = held;
         batch = this.source.take();
         next = 0;
         this.syncCounters();
