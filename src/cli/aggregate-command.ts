@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { Aggregator } from '../aggregate/aggregator.js';
 import { indexRoute } from '../aggregate/http/api-routes.js';
 import { livePageRoute } from '../aggregate/page/live-page.js';
@@ -6,6 +5,7 @@ import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { type CommandIo, writeLine } from './io.js';
 import { EXIT_BAD_CONFIG, loadAggregatorConfigFile } from './load-config-file.js';
+import { parseServiceArgs, runUntilSignalled } from './service-shell.js';
 
 export const AGGREGATE_USAGE = `Usage: sense-sidecar aggregate [--config FILE]
 
@@ -22,22 +22,9 @@ export async function runAggregateCommand(
   env: Readonly<Record<string, string | undefined>>,
   version: string,
 ): Promise<number> {
-  let values: { config?: string | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (error) {
-    writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${AGGREGATE_USAGE}`);
-    return EXIT_BAD_CONFIG;
-  }
-  if (values.help === true) {
-    writeLine(io.stdout, AGGREGATE_USAGE);
-    return 0;
-  }
-  const config = await loadAggregatorConfigFile(values.config, env, io);
+  const args = parseServiceArgs(argv, io, AGGREGATE_USAGE);
+  if ('exit' in args) return args.exit;
+  const config = await loadAggregatorConfigFile(args.configPath, env, io);
   if (config === null) return EXIT_BAD_CONFIG;
 
   const log = createLogger(config.log.level, io.stdout, 'sense-aggregator');
@@ -58,32 +45,15 @@ export async function runAggregateCommand(
     return 1;
   }
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting without waiting');
-        resolve(130);
-        return;
-      }
-      stopping = true;
-      log.info({ signal }, 'stopping: committing and acknowledging what was folded');
-      aggregator.stop(Date.now() + config.shutdown.timeoutMs).then(
-        () => {
-          log.info('sense-aggregator stopped');
-          resolve(0);
-        },
-        (error: unknown) => {
-          log.error({ err: error }, 'error while stopping');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.on('SIGHUP', () => {
+  return runUntilSignalled({
+    log,
+    stoppingMessage: 'stopping: committing and acknowledging what was folded',
+    stoppedMessage: 'sense-aggregator stopped',
+    stop: (deadline) => aggregator.stop(deadline),
+    shutdownTimeoutMs: config.shutdown.timeoutMs,
+    reload: () => {
       log.info('SIGHUP: loading the cluster rules again');
       void aggregator.reloadRules('SIGHUP');
-    });
+    },
   });
 }

@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { Sidecar } from '../pipeline/sidecar.js';
 import { type CommandIo, writeLine } from './io.js';
 import { EXIT_BAD_CONFIG, loadConfigFile } from './load-config-file.js';
+import { parseServiceArgs, runUntilSignalled } from './service-shell.js';
 
 export const RUN_USAGE = `Usage: sense-sidecar run [--config FILE]
 
@@ -21,22 +21,9 @@ export async function runRunCommand(
   env: Readonly<Record<string, string | undefined>>,
   version: string,
 ): Promise<number> {
-  let values: { config?: string | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (error) {
-    writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${RUN_USAGE}`);
-    return EXIT_BAD_CONFIG;
-  }
-  if (values.help === true) {
-    writeLine(io.stdout, RUN_USAGE);
-    return 0;
-  }
-  const config = await loadConfigFile(values.config, env, io);
+  const args = parseServiceArgs(argv, io, RUN_USAGE);
+  if ('exit' in args) return args.exit;
+  const config = await loadConfigFile(args.configPath, env, io);
   if (config === null) return EXIT_BAD_CONFIG;
 
   const log = createLogger(config.log.level, io.stdout);
@@ -55,30 +42,11 @@ export async function runRunCommand(
     return 1;
   }
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting without waiting');
-        resolve(130);
-        return;
-      }
-      stopping = true;
-      log.info({ signal }, 'stopping: intake closed, publishing what is in flight');
-      sidecar.stop(Date.now() + config.shutdown.timeoutMs).then(
-        () => {
-          resolve(0);
-        },
-        (error: unknown) => {
-          log.error({ err: error }, 'error while stopping');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.on('SIGHUP', () => {
-      void sidecar.reloadRules('SIGHUP');
-    });
+  return runUntilSignalled({
+    log,
+    stoppingMessage: 'stopping: intake closed, publishing what is in flight',
+    stop: (deadline) => sidecar.stop(deadline),
+    shutdownTimeoutMs: config.shutdown.timeoutMs,
+    reload: () => void sidecar.reloadRules('SIGHUP'),
   });
 }
