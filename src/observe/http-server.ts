@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOn } from './http-listen.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import { healthOf, httpStatusOf, type HealthInputs } from './health.js';
 
@@ -58,19 +58,8 @@ export class ObserveServer implements Lifecycle {
 
   private async listen(): Promise<void> {
     const server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      const failed = (error: Error): void => {
-        const where = `${this.options.host}:${this.options.port}`;
-        reject(new Error(`cannot listen on ${where}: ${error.message}`, { cause: error }));
-      };
-      server.once('error', failed);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', failed);
-        resolve();
-      });
-    });
+    this.boundPort = await listenOn(server, this.options.host, this.options.port);
     this.server = server;
-    this.boundPort = (server.address() as AddressInfo).port;
   }
 
   /**
@@ -87,15 +76,7 @@ export class ObserveServer implements Lifecycle {
     await this.starting?.catch(() => undefined);
     const server = this.server;
     if (server === null) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()));
-    timer.unref();
-    try {
-      await closed;
-    } finally {
-      clearTimeout(timer);
-    }
+    await closeServer(server, deadline);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

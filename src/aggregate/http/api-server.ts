@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOn } from '../../observe/http-listen.js';
 import type { Lifecycle } from '../../core/lifecycle.js';
 
 /**
@@ -100,22 +100,8 @@ export class ApiServer implements Lifecycle {
     const server = createServer((req, res) => {
       void this.handle(req, res);
     });
-    await new Promise<void>((resolve, reject) => {
-      const failed = (error: Error): void => {
-        reject(
-          new Error(`cannot listen on ${this.options.host}:${this.options.port}: ${error.message}`, {
-            cause: error,
-          }),
-        );
-      };
-      server.once('error', failed);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', failed);
-        resolve();
-      });
-    });
+    this.boundPort = await listenOn(server, this.options.host, this.options.port);
     this.server = server;
-    this.boundPort = (server.address() as AddressInfo).port;
   }
 
   /** Stops listening; open requests (and event streams) are cut at `deadline`. Idempotent. */
@@ -128,15 +114,7 @@ export class ApiServer implements Lifecycle {
     await this.starting?.catch(() => undefined);
     const server = this.server;
     if (server === null) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()));
-    timer.unref();
-    try {
-      await closed;
-    } finally {
-      clearTimeout(timer);
-    }
+    await closeServer(server, deadline);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
