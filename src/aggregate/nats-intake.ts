@@ -5,10 +5,10 @@ import {
   DeliverPolicy,
   type JetStreamManager,
   JetStreamApiCodes,
-  JetStreamApiError,
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
+import { isApiError, isJetStreamMissing } from '../publish/jetstream-errors.js';
 import {
   nanos,
   type NatsConnection,
@@ -378,16 +378,4 @@ export class NatsIntake implements Lifecycle {
     this.problemsLogged.set(key, now);
     this.options.log.warn(fields, message);
   }
-}
-
-function isJetStreamMissing(error: unknown): boolean {
-  if (error instanceof Error && error.name === 'JetStreamNotEnabled') return true;
-  return (
-    error instanceof JetStreamApiError &&
-    (error.code === JetStreamApiCodes.JetStreamNotEnabledForAccount || error.status === 503)
-  );
-}
-
-function isApiError(error: unknown, code: number): boolean {
-  return error instanceof JetStreamApiError && error.code === code;
 }

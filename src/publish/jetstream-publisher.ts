@@ -1,7 +1,6 @@
 import {
   DiscardPolicy,
   JetStreamApiCodes,
-  JetStreamApiError,
   type JetStreamManager,
   jetstreamManager,
   RetentionPolicy,
@@ -9,6 +8,7 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
+import { isApiError, isJetStreamMissing } from './jetstream-errors.js';
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type NatsLink, raceDeadline } from './nats-connection.js';
@@ -672,18 +672,6 @@ function parsePubAck(msg: Msg): Outcome {
   if (typeof ack.stream !== 'string' || ack.stream === '')
     return { ok: false, kind: 'rejected', detail: 'invalid PubAck' };
   return ack.duplicate === true ? DUPLICATE : STORED;
-}
-
-function isJetStreamMissing(error: unknown): boolean {
-  if (error instanceof Error && error.name === 'JetStreamNotEnabled') return true;
-  return (
-    error instanceof JetStreamApiError &&
-    (error.code === JetStreamApiCodes.JetStreamNotEnabledForAccount || error.status === 503)
-  );
-}
-
-function isApiError(error: unknown, code: number): boolean {
-  return error instanceof JetStreamApiError && error.code === code;
 }
 
 /** Whether stream subject `pattern` takes every subject `subject` (itself possibly a wildcard) takes. */
