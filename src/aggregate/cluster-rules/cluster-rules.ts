@@ -5,6 +5,7 @@ import { AlertTracker, type EpisodeSnapshot } from '../../rules/engine/alert-tra
 import type { AlertNotice } from '../../rules/engine/evaluator.js';
 import { factValues, traceOf } from '../../rules/engine/trace.js';
 import type { RuleResult } from 'json-rules-engine';
+import type { UserRef } from '../../core/events.js';
 import type { ViewChange } from '../types.js';
 import { userKeyOf } from '../types.js';
 import type { ClusterEngineSlot, ClusterRule, CompiledClusterRules } from './compile.js';
@@ -243,6 +244,16 @@ export function createClusterRules(options: ClusterRulesOptions): ClusterRules {
     const nodes = new Set<string>();
     let touched = false;
     let closed = false;
+    /** The user is evaluated in this pass (once, and at most maxUsers users; the rest counted). */
+    const consider = (user: UserRef, eventId: string): void => {
+      const id = userKeyOf(user);
+      if (users.has(id)) return;
+      if (users.size >= maxUsers) {
+        usersSkipped += 1;
+        return;
+      }
+      users.set(id, { target: { key: 'user', id, user }, eventId });
+    };
     for (const change of changes) {
       switch (change.kind) {
         case 'session.opened':
@@ -250,13 +261,7 @@ export function createClusterRules(options: ClusterRulesOptions): ClusterRules {
           touched = true;
           nodes.add(change.node);
           if (change.kind === 'session.opened') logins.add(change.node, change.start, now);
-          const id = userKeyOf(change.user);
-          if (users.has(id)) break;
-          if (users.size >= maxUsers) {
-            usersSkipped += 1;
-            break;
-          }
-          users.set(id, { target: { key: 'user', id, user: change.user }, eventId: change.id });
+          consider(change.user, change.id);
           break;
         }
         case 'session.closed':
@@ -264,14 +269,7 @@ export function createClusterRules(options: ClusterRulesOptions): ClusterRules {
           touched = true;
           closed = true;
           // Fewer sessions can make a rule hold (e.g. a ceiling): the closing user is looked at too.
-          if (change.user === undefined) break;
-          const id = userKeyOf(change.user);
-          if (users.has(id)) break;
-          if (users.size >= maxUsers) {
-            usersSkipped += 1;
-            break;
-          }
-          users.set(id, { target: { key: 'user', id, user: change.user }, eventId: change.id });
+          if (change.user !== undefined) consider(change.user, change.id);
           break;
         }
         case 'session.reopened':
