@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenOn } from './http-listen.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpListener } from './http-listener.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import { healthOf, httpStatusOf, type HealthInputs } from './health.js';
 
@@ -30,36 +30,26 @@ const TEXT_TYPE = 'text/plain; charset=utf-8';
 const ALLOWED_METHODS = 'GET, HEAD';
 
 export class ObserveServer implements Lifecycle {
-  private server: Server | null = null;
-  private starting: Promise<void> | null = null;
-  private stopping: Promise<void> | null = null;
+  private readonly listener: HttpListener;
   private rendering: Promise<string> | null = null;
-  private boundPort: number | null = null;
 
-  constructor(private readonly options: ObserveServerOptions) {}
+  constructor(private readonly options: ObserveServerOptions) {
+    this.listener = new HttpListener(options.host, options.port, (req, res) => this.handle(req, res));
+  }
 
   /** The port listened on after start (the configured one before). */
   get port(): number {
-    return this.boundPort ?? this.options.port;
+    return this.listener.port;
   }
 
   /** `http://host:port`, for logs and tests (IPv6 hosts in brackets). */
   get url(): string {
-    const { host } = this.options;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return this.listener.url;
   }
 
   /** Listens on host:port; rejects (with the address in the message) when it cannot. */
   start(): Promise<void> {
-    if (this.stopping !== null) return Promise.resolve();
-    this.starting ??= this.listen();
-    return this.starting;
-  }
-
-  private async listen(): Promise<void> {
-    const server = createServer((req, res) => this.handle(req, res));
-    this.boundPort = await listenOn(server, this.options.host, this.options.port);
-    this.server = server;
+    return this.listener.start();
   }
 
   /**
@@ -67,16 +57,7 @@ export class ObserveServer implements Lifecycle {
    * until `deadline` (epoch ms) before their connections are cut. Idempotent, safe without start.
    */
   stop(deadline: number): Promise<void> {
-    this.stopping ??= this.close(deadline);
-    return this.stopping;
-  }
-
-  private async close(deadline: number): Promise<void> {
-    // A start in progress finishes first, so that a socket bound late is closed too.
-    await this.starting?.catch(() => undefined);
-    const server = this.server;
-    if (server === null) return;
-    await closeServer(server, deadline);
+    return this.listener.stop(deadline);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

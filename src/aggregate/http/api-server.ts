@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenOn } from '../../observe/http-listen.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpListener } from '../../observe/http-listener.js';
 import type { Lifecycle } from '../../core/lifecycle.js';
 
 /**
@@ -61,12 +61,13 @@ interface CompiledRoute {
 
 export class ApiServer implements Lifecycle {
   private readonly routes: CompiledRoute[] = [];
-  private server: Server | null = null;
-  private starting: Promise<void> | null = null;
-  private stopping: Promise<void> | null = null;
-  private boundPort: number | null = null;
+  private readonly listener: HttpListener;
 
-  constructor(private readonly options: ApiServerOptions) {}
+  constructor(private readonly options: ApiServerOptions) {
+    this.listener = new HttpListener(options.host, options.port, (req, res) => {
+      void this.handle(req, res);
+    });
+  }
 
   /**
    * Adds a route (before or after start). A route for a path already in the table replaces it
@@ -81,40 +82,21 @@ export class ApiServer implements Lifecycle {
   }
 
   get port(): number {
-    return this.boundPort ?? this.options.port;
+    return this.listener.port;
   }
 
   /** `http://host:port` (IPv6 hosts in brackets). */
   get url(): string {
-    const { host } = this.options;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return this.listener.url;
   }
 
   start(): Promise<void> {
-    if (this.stopping !== null) return Promise.resolve();
-    this.starting ??= this.listen();
-    return this.starting;
-  }
-
-  private async listen(): Promise<void> {
-    const server = createServer((req, res) => {
-      void this.handle(req, res);
-    });
-    this.boundPort = await listenOn(server, this.options.host, this.options.port);
-    this.server = server;
+    return this.listener.start();
   }
 
   /** Stops listening; open requests (and event streams) are cut at `deadline`. Idempotent. */
   stop(deadline: number): Promise<void> {
-    this.stopping ??= this.close(deadline);
-    return this.stopping;
-  }
-
-  private async close(deadline: number): Promise<void> {
-    await this.starting?.catch(() => undefined);
-    const server = this.server;
-    if (server === null) return;
-    await closeServer(server, deadline);
+    return this.listener.stop(deadline);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
