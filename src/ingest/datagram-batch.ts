@@ -34,31 +34,74 @@ const FIELDS = 4;
 
 /** Packs the datagrams (in order) into one batch; the buffers to transfer are `transferables(batch)`. */
 export function packBatch(datagrams: readonly ReadDatagram[]): PackedBatch {
-  let total = 0;
-  for (const d of datagrams) total += d.bytes.byteLength;
-  const bytes = new Uint8Array(total);
-  const meta = new Float64Array(datagrams.length * FIELDS);
-  const addresses: string[] = [];
-  const addressIndex = new Map<string, number>();
-  let offset = 0;
-  for (let i = 0; i < datagrams.length; i++) {
-    const d = datagrams[i];
-    if (d === undefined) continue;
-    bytes.set(d.bytes, offset);
-    offset += d.bytes.byteLength;
-    let index = addressIndex.get(d.address);
-    if (index === undefined) {
-      index = addresses.length;
-      addresses.push(d.address);
-      addressIndex.set(d.address, index);
-    }
-    const at = i * FIELDS;
-    meta[at] = offset;
-    meta[at + 1] = d.receivedAt;
-    meta[at + 2] = d.port;
-    meta[at + 3] = index * 2 + (d.allowed ? 1 : 0);
+  const writer = new BatchWriter(datagrams.length);
+  for (const d of datagrams) writer.add(d);
+  return writer.seal();
+}
+
+/** Datagrams in a batch. */
+export function batchLength(batch: PackedBatch): number {
+  return Math.floor(batch.meta.length / FIELDS);
+}
+
+const FIRST_BYTES = 4_096;
+
+/**
+ * A batch being filled one datagram at a time: its buffers grow by doubling and are trimmed to
+ * size when sealed. A writer is done once sealed.
+ */
+export class BatchWriter {
+  private bytes: Uint8Array = new Uint8Array(FIRST_BYTES);
+  private meta: Float64Array;
+  private offset = 0;
+  private readonly addresses: string[] = [];
+  private readonly addressIndex = new Map<string, number>();
+  private added = 0;
+
+  /** `slots`: datagrams to make room for at first (more grow the buffer). */
+  constructor(slots: number) {
+    this.meta = new Float64Array(Math.max(1, slots) * FIELDS);
   }
-  return { bytes, meta, addresses };
+
+  get length(): number {
+    return this.added;
+  }
+
+  add(d: ReadDatagram): void {
+    const size = d.bytes.byteLength;
+    if (this.offset + size > this.bytes.byteLength) {
+      const grown = new Uint8Array(Math.max(this.bytes.byteLength * 2, this.offset + size));
+      grown.set(this.bytes.subarray(0, this.offset));
+      this.bytes = grown;
+    }
+    if ((this.added + 1) * FIELDS > this.meta.length) {
+      const grown = new Float64Array(this.meta.length * 2);
+      grown.set(this.meta);
+      this.meta = grown;
+    }
+    this.bytes.set(d.bytes, this.offset);
+    this.offset += size;
+    let index = this.addressIndex.get(d.address);
+    if (index === undefined) {
+      index = this.addresses.length;
+      this.addresses.push(d.address);
+      this.addressIndex.set(d.address, index);
+    }
+    const at = this.added * FIELDS;
+    this.meta[at] = this.offset;
+    this.meta[at + 1] = d.receivedAt;
+    this.meta[at + 2] = d.port;
+    this.meta[at + 3] = index * 2 + (d.allowed ? 1 : 0);
+    this.added++;
+  }
+
+  seal(): PackedBatch {
+    return {
+      bytes: this.bytes.slice(0, this.offset),
+      meta: this.meta.slice(0, this.added * FIELDS),
+      addresses: this.addresses,
+    };
+  }
 }
 
 export function transferables(batch: PackedBatch): ArrayBuffer[] {

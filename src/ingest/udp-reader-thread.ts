@@ -6,8 +6,8 @@ import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSourceFilter } from '../config/address-filter.js';
-import { BoundedQueue } from '../core/bounded-queue.js';
-import { packBatch, type ReadDatagram, transferables } from './datagram-batch.js';
+import { packBatch, transferables } from './datagram-batch.js';
+import { PackingQueue } from './packing-queue.js';
 import { type FromReader, type ReaderSettings, SIGNAL, type ToReader } from './reader-protocol.js';
 
 /** How often drops and depth are reported while the main thread is not asking for batches. */
@@ -18,7 +18,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
     port.postMessage(message, transfer);
   };
   const isAllowed = createSourceFilter(settings.allowedSources);
-  const queue = new BoundedQueue<ReadDatagram>(settings.queueSize);
+  const queue = new PackingQueue(settings.queueSize, settings.maxBatch);
   let received = 0;
   let dropped = 0;
   let reported = { received: 0, dropped: 0, depth: 0 };
@@ -35,13 +35,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
     handOffScheduled = false;
     if (queue.length === 0 && !socketClosed) return;
     if (Atomics.compareExchange(signals, SIGNAL.WANTED, 1, 0) !== 1) return;
-    const items: ReadDatagram[] = [];
-    for (let i = 0; i < settings.maxBatch; i++) {
-      const item = queue.shift();
-      if (item === undefined) break;
-      items.push(item);
-    }
-    const batch = packBatch(items);
+    const batch = queue.take() ?? packBatch([]);
     const depth = queue.length;
     Atomics.store(signals, SIGNAL.HELD, depth);
     reported = { received, dropped, depth };
@@ -65,7 +59,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
     const now = Date.now();
     lastDatagramAt = now;
     received++;
-    const item: ReadDatagram = {
+    const item = {
       bytes,
       address: rinfo.address,
       port: rinfo.port,

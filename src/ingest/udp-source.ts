@@ -152,8 +152,8 @@ export class UdpSource implements Lifecycle {
     };
     const worker = new Worker(new URL('./udp-reader-thread.js', import.meta.url), {
       workerData: settings,
-      // The reader allocates a small object per datagram that lives until the next hand-off:
-      // a small young generation suffices and keeps the thread's footprint down.
+      // The reader's per-datagram objects die young (it copies each datagram into its batch at
+      // once): a small young generation suffices and keeps the thread's footprint down.
       resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_GENERATION_MB },
     });
     this.worker = worker;
