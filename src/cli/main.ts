@@ -1,13 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { runAppenderXmlCommand } from '../appender/appender-xml-command.js';
-import { runSendCommand } from '../simulate/send-command.js';
-import { runAggregateCommand } from './aggregate-command.js';
-import { runConfigCommand } from './config-command.js';
 import { type CommandIo, writeLine } from './io.js';
-import { runRulesCommand } from './rules-command.js';
-import { runRunCommand } from './run-command.js';
-import { runWhoCommand } from './who-command.js';
 
 const USAGE = `Usage: sense-sidecar <command> [options]
 
@@ -29,29 +22,36 @@ function readVersion(): string {
   return typeof parsed.version === 'string' ? parsed.version : '0.0.0';
 }
 
+// Each command's modules are imported only when it runs: the sidecar on a Sense node does not
+// carry the aggregator's SQLite, HTTP page and API code in its memory, nor the simulator's.
 async function main(argv: string[]): Promise<number> {
   const io: CommandIo = { stdout: process.stdout, stderr: process.stderr };
   const [command, ...rest] = argv;
   switch (command) {
     case 'run':
-      return runRunCommand(rest, io, process.env, readVersion());
+      return (await import('./run-command.js')).runRunCommand(rest, io, process.env, readVersion());
     case 'aggregate':
-      return runAggregateCommand(rest, io, process.env, readVersion());
+      return (await import('./aggregate-command.js')).runAggregateCommand(
+        rest,
+        io,
+        process.env,
+        readVersion(),
+      );
     case 'who':
-      return runWhoCommand(rest, io);
+      return (await import('./who-command.js')).runWhoCommand(rest, io);
     case 'send': {
       const abort = new AbortController();
       process.once('SIGINT', () => {
         abort.abort();
       });
-      return runSendCommand(rest, io, abort.signal);
+      return (await import('../simulate/send-command.js')).runSendCommand(rest, io, abort.signal);
     }
     case 'appender-xml':
-      return runAppenderXmlCommand(rest, io);
+      return (await import('../appender/appender-xml-command.js')).runAppenderXmlCommand(rest, io);
     case 'config':
-      return runConfigCommand(rest, io, process.env);
+      return (await import('./config-command.js')).runConfigCommand(rest, io, process.env);
     case 'rules':
-      return runRulesCommand(rest, io, process.env);
+      return (await import('./rules-command.js')).runRulesCommand(rest, io, process.env);
     case 'version':
     case '--version':
       writeLine(io.stdout, readVersion());
