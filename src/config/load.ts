@@ -98,7 +98,11 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
     dataDir: read(KEYS.dataDir, context),
     log: { level: read(KEYS.logLevel, context) },
     status: { intervalMs: read(KEYS.statusInterval, context) },
-    intake: { queueSize: read(KEYS.intakeQueueSize, context) },
+    intake: {
+      queueSize: read(KEYS.intakeQueueSize, context),
+      batchDatagrams: read(KEYS.intakeBatchDatagrams, context),
+      batchWaitMs: read(KEYS.intakeBatchWait, context),
+    },
     outbox: {
       maxBytes: read(KEYS.outboxMaxBytes, context),
       segmentBytes: read(KEYS.outboxSegmentBytes, context),

@@ -372,6 +372,22 @@ export const KEYS = {
     default: () => 65536,
     schema: integerBetween(1, 16_777_216),
   }),
+  intakeBatchDatagrams: key<number>({
+    path: 'intake.batchDatagrams',
+    description:
+      'Hand datagrams to the decoder once this many wait (1..512; 1: each at once); with intake.batchWait, fewer wake-ups at quiet rates.',
+    defaultText: '1',
+    default: () => 1,
+    schema: integerBetween(1, 512),
+  }),
+  intakeBatchWait: key<number>({
+    path: 'intake.batchWait',
+    description:
+      'Longest a datagram waits for intake.batchDatagrams to gather (0ms..1s; 0ms: no wait). Adds up to this much latency.',
+    defaultText: '0ms',
+    default: () => 0,
+    schema: durationBetween(0, SECOND),
+  }),
   outboxMaxBytes: key<number>({
     path: 'outbox.maxBytes',
     description:

@@ -61,7 +61,7 @@ export interface SidecarConfig {
   dataDir: string;
   log: { level: LogLevel };
   status: { intervalMs: number };
-  intake: { queueSize: number };
+  intake: { queueSize: number; batchDatagrams: number; batchWaitMs: number };
   outbox: { maxBytes: number; segmentBytes: number; fsyncIntervalMs: number; fsyncRecords: number };
   shutdown: { timeoutMs: number };
 }

@@ -31,6 +31,8 @@ export interface PackedBatch {
 }
 
 const FIELDS = 4;
+/** Index of the first datagram's receivedAt in `meta`. */
+export const RECEIVED_AT = 1;
 
 /** Packs the datagrams (in order) into one batch; the buffers to transfer are `transferables(batch)`. */
 export function packBatch(datagrams: readonly ReadDatagram[]): PackedBatch {
@@ -65,6 +67,11 @@ export class BatchWriter {
 
   get length(): number {
     return this.added;
+  }
+
+  /** When the first datagram added was read, or undefined while empty. */
+  get firstReceivedAt(): number | undefined {
+    return this.added === 0 ? undefined : this.meta[RECEIVED_AT];
   }
 
   add(d: ReadDatagram): void {

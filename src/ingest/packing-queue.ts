@@ -1,4 +1,10 @@
-import { BatchWriter, batchLength, type PackedBatch, type ReadDatagram } from './datagram-batch.js';
+import {
+  BatchWriter,
+  batchLength,
+  type PackedBatch,
+  RECEIVED_AT,
+  type ReadDatagram,
+} from './datagram-batch.js';
 
 const FIRST_SLOTS = 16;
 
@@ -43,6 +49,13 @@ export class PackingQueue {
       this.open = null;
     }
     return true;
+  }
+
+  /** When the oldest datagram held was read (its receivedAt), or undefined when none is held. */
+  oldestReceivedAt(): number | undefined {
+    const first = this.sealed[0];
+    if (first !== undefined) return first.meta[RECEIVED_AT];
+    return this.open?.firstReceivedAt;
   }
 
   /** The oldest batch (the open one when none is full yet), or undefined when nothing is held. */

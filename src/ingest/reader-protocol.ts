@@ -1,4 +1,5 @@
 import type { PackedBatch } from './datagram-batch.js';
+import type { HandOffPolicy } from './hand-off-policy.js';
 
 /** What the reader thread is started with (worker data: plain values only). */
 export interface ReaderSettings {
@@ -11,6 +12,8 @@ export interface ReaderSettings {
   readonly queueSize: number;
   /** Datagrams per hand-off at most. */
   readonly maxBatch: number;
+  /** When to answer a pull while fewer than maxBatch datagrams are held. */
+  readonly handOff: HandOffPolicy;
   /** At stop: how long the socket must be quiet before it is closed, and the most stop waits for that. */
   readonly quietMs: number;
   readonly maxDrainMs: number;

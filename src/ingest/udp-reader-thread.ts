@@ -7,6 +7,7 @@ import { isIPv6 } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSourceFilter } from '../config/address-filter.js';
 import { packBatch, transferables } from './datagram-batch.js';
+import { handOffDelay } from './hand-off-policy.js';
 import { PackingQueue } from './packing-queue.js';
 import { type FromReader, type ReaderSettings, SIGNAL, type ToReader } from './reader-protocol.js';
 
@@ -24,6 +25,8 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   let reported = { received: 0, dropped: 0, depth: 0 };
   const signals = new Int32Array(settings.signals);
   let handOffScheduled = false;
+  // The batching wait (settings.handOff): armed while fewer datagrams are held than it asks for.
+  let waitTimer: NodeJS.Timeout | null = null;
   let socketClosed = false;
   let lastDatagramAt = Number.NEGATIVE_INFINITY;
 
@@ -44,11 +47,24 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
       transferables(batch),
     );
   };
+  const waited = (): void => {
+    waitTimer = null;
+    scheduleHandOff();
+  };
   const scheduleHandOff = (): void => {
-    if (!handOffScheduled && Atomics.load(signals, SIGNAL.WANTED) === 1) {
-      handOffScheduled = true;
-      setImmediate(handOff);
+    if (handOffScheduled || Atomics.load(signals, SIGNAL.WANTED) !== 1) return;
+    const oldestAt = queue.oldestReceivedAt() ?? Date.now();
+    const delay = handOffDelay(settings.handOff, queue.length, oldestAt, Date.now(), socketClosed);
+    if (delay > 0) {
+      waitTimer ??= setTimeout(waited, delay);
+      return;
     }
+    if (waitTimer !== null) {
+      clearTimeout(waitTimer);
+      waitTimer = null;
+    }
+    handOffScheduled = true;
+    setImmediate(handOff);
   };
 
   const socket = createSocket({

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { type Datagram, unpackBatch } from './datagram-batch.js';
+import { type HandOffPolicy, IMMEDIATE } from './hand-off-policy.js';
 import {
   type FromReader,
   type ReaderSettings,
@@ -17,6 +18,8 @@ export interface UdpSourceOptions {
   readonly allowedSources: readonly string[];
   /** Datagrams read but not yet taken, at most; more are dropped and counted (`intake.queueSize`). */
   readonly queueSize: number;
+  /** When the reader hands what it holds over (default: at once). */
+  readonly handOff?: HandOffPolicy;
   readonly log: Logger;
   /** A batch is ready to `take` (called on the main thread). */
   readonly onReadable: () => void;
@@ -146,6 +149,7 @@ export class UdpSource implements Lifecycle {
       allowedSources: [...this.options.allowedSources],
       queueSize: this.options.queueSize,
       maxBatch: this.options.maxBatch ?? 512,
+      handOff: this.options.handOff ?? IMMEDIATE,
       quietMs: QUIET_MS,
       maxDrainMs: MAX_DRAIN_MS,
       signals: this.signals.buffer,

@@ -274,6 +274,7 @@ export class Sidecar implements Lifecycle {
       receiveBufferBytes: config.udp.receiveBufferBytes,
       allowedSources: config.udp.allowedSources,
       queueSize: config.intake.queueSize,
+      handOff: { datagrams: config.intake.batchDatagrams, waitMs: config.intake.batchWaitMs },
       log: log.child({ component: 'udp' }),
       onReadable: () => this.wakeWorker?.(),
     });

@@ -48,6 +48,8 @@ const EXPECTED_PATHS = [
   'log.level',
   'status.interval',
   'intake.queueSize',
+  'intake.batchDatagrams',
+  'intake.batchWait',
   'outbox.maxBytes',
   'outbox.segmentBytes',
   'outbox.fsyncInterval',
