@@ -110,6 +110,8 @@ const BURST_RATE = 100_000;
 const LATENCY_RATE = 1_000;
 const WARM_UP_RATE = 1_000;
 const CPU_RATE = 100;
+/** The intake batching option measured beside the defaults (intake.batchDatagrams / batchWait). */
+const BATCHING = { datagrams: 4, waitMs: 40 };
 const JS_WINDOW = 1_000;
 const EVENTS_STREAM = 'SENSE_EVENTS';
 /** A step is held when nothing is lost and the last event arrives this soon after the last datagram. */
@@ -283,7 +285,7 @@ async function main() {
    * One fresh sidecar: start, optionally something before the load, `count` datagrams at
    * `rate`, drain, read its counters, stop. Everything measured about that run.
    */
-  async function sidecarRun({ label, rate, count, beforeSend }) {
+  async function sidecarRun({ label, rate, count, beforeSend, env = {} }) {
     const udpPort = await freePort('udp');
     const dataDir = join(tmp, `sidecar-${++runs}`);
     mkdirSync(dataDir, { recursive: true });
@@ -295,6 +297,7 @@ async function main() {
       natsUrl: server.url,
       udpPort,
       dataDir,
+      env,
     });
     readyTimes.push(sidecar.readyMs);
     const run = { label, offeredRate: rate, count, readyMs: r1(sidecar.readyMs) };
@@ -583,6 +586,37 @@ async function main() {
   };
   progress(
     `  p50 ${report.ms(results.latency.p50Ms)}, p99 ${report.ms(results.latency.p99Ms)}, max ${report.ms(results.latency.maxMs)}, lost ${latencyRun.lost}`,
+  );
+
+  // ── the intake batching option: what it saves at a quiet rate and what it costs in latency ─
+  const batchingEnv = {
+    SENSE_SIDECAR_INTAKE_BATCH_DATAGRAMS: String(BATCHING.datagrams),
+    SENSE_SIDECAR_INTAKE_BATCH_WAIT: `${BATCHING.waitMs}ms`,
+  };
+  progress(
+    `intake batching ${BATCHING.datagrams} datagrams / ${BATCHING.waitMs} ms (an option, not the default): CPU at ${CPU_RATE}/s, latency at ${report.int(LATENCY_RATE)}/s`,
+  );
+  const batchedCpu = await sidecarRun({
+    label: `batching: ${CPU_RATE}/s`,
+    rate: CPU_RATE,
+    count: Math.round(CPU_RATE * cpuSecondsAt100),
+    env: batchingEnv,
+  });
+  const batchedLatency = await sidecarRun({
+    label: `batching: latency ${LATENCY_RATE}/s`,
+    rate: LATENCY_RATE,
+    count: LATENCY_RATE * PROFILE.latencySeconds,
+    env: batchingEnv,
+  });
+  results.batching = {
+    ...BATCHING,
+    cpuPercentAt100: batchedCpu.sidecarCpuPercent,
+    latency: batchedLatency.latency ?? { samples: 0, p50Ms: null, p99Ms: null, maxMs: null },
+    lost: batchedCpu.lost + batchedLatency.lost,
+    runs: [batchedCpu, batchedLatency],
+  };
+  progress(
+    `  CPU at ${CPU_RATE}/s ${report.pct(batchedCpu.sidecarCpuPercent)}; latency p50 ${report.ms(results.batching.latency.p50Ms)}, p99 ${report.ms(results.batching.latency.p99Ms)}; lost ${results.batching.lost}`,
   );
 
   // ── 2: sustained ──────────────────────────────────────────────────────────────────────────

@@ -89,7 +89,7 @@ function burstText(b) {
 }
 
 export function table(results) {
-  const { meta, ceilings, sustained, bursts, latency, footprint } = results;
+  const { meta, ceilings, sustained, bursts, latency, footprint, batching } = results;
   const check = Object.fromEntries(results.checks.map((c) => [c.name, c]));
   const udp = ceilings.udp;
   const js = ceilings.jetstream;
@@ -172,6 +172,17 @@ export function table(results) {
       check.cpuAt100.target,
       verdict(check.cpuAt100.met),
     ],
+    ...(batching === undefined
+      ? []
+      : [
+          [
+            `option: intake batching ${batching.datagrams} / ${batching.waitMs} ms`,
+            `CPU at 100/s ${pct(batching.cpuPercentAt100)}; latency at ${int(latency.rate)}/s p50 ${ms(batching.latency.p50Ms)}, p99 ${ms(batching.latency.p99Ms)}; lost ${int(batching.lost)}`,
+            '',
+            'not the default: fewer wake-ups, more latency',
+            '',
+          ],
+        ]),
     [
       'start → ready',
       `${ms(footprint.readyMs)} (median of ${footprint.readyMsAll.length} starts ${ms(footprint.readyMsMedian)})`,
