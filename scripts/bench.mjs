@@ -28,7 +28,7 @@ Measures the sidecar (decode, state, the shipped rules, outbox, NATS/JetStream) 
 UDP receiver and a bare JetStream publisher on this machine, and prints a table.
 
   --duration S   seconds per sustained rate step and for CPU at 100/s (default 30)
-  --rates LIST   sustained rate steps, events/s (default 1000,2500,5000,10000,15000,20000,30000,40000);
+  --rates LIST   sustained rate steps, events/s (default 1000,2500,5000,10000,12500,15000,20000,30000,40000);
                  stepping stops at the first rate that is not held
   --burst N      datagrams per burst (default 50000)
   --users N      distinct users in the load (default 5000)
@@ -71,7 +71,7 @@ const PROFILE = values.smoke
     }
   : {
       duration: 30,
-      rates: '1000,2500,5000,10000,15000,20000,30000,40000',
+      rates: '1000,2500,5000,10000,12500,15000,20000,30000,40000',
       burst: 50_000,
       udpFlood: 200_000,
       jsCount: 100_000,
