@@ -44,6 +44,20 @@ export class AggregatorUnderTest {
     this.process = await SidecarProcess.startCommand('aggregate', config);
   }
 
+  /** Sends a signal without waiting for an exit (SIGHUP: load the cluster rules again). */
+  signal(signal: NodeJS.Signals): void {
+    this.running().signal(signal);
+  }
+
+  waitForLog(...args: Parameters<SidecarProcess['waitForLog']>): ReturnType<SidecarProcess['waitForLog']> {
+    return this.running().waitForLog(...args);
+  }
+
+  private running(): SidecarProcess {
+    if (this.process === null) throw new Error('the aggregator is not running');
+    return this.process;
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const p = this.process;
     this.process = null;

@@ -252,6 +252,39 @@ describe('aggregator: cluster rules on two real sidecars', () => {
     expect(existsSync(join(agg.dataDir, 'cluster-rules.json'))).toBe(true);
   });
 
+  it('loads its cluster rules again on SIGHUP: a bad file is refused with its position and the last good rules stay', async () => {
+    const silence = join(rulesDir, 'silence.yaml');
+    const reloads = async (outcome: 'ok' | 'refused') =>
+      metricValue(await agg.metrics(), `sense_aggregator_cluster_rule_reloads_total{outcome="${outcome}"}`);
+    const refusedBefore = await reloads('refused');
+    writeFileSync(silence, FAST_SILENCE.replace('severity: critical', 'severity: loud'));
+    agg.signal('SIGHUP');
+    const refused = await agg.waitForLog(
+      (l) => (l.msg ?? '').startsWith('cluster rule files refused') && l['reason'] === 'SIGHUP',
+      'the refused SIGHUP reload',
+    );
+    const errors = refused['errors'] as string[];
+    // file:line:column (line 5 holds the bad severity)
+    expect(errors.filter((e) => e.startsWith(`${silence}:5:`))).toHaveLength(1);
+    expect(await reloads('refused')).toBeGreaterThan(refusedBefore);
+    // The last good rules stay: both loaded, and the node rule still evaluated on its ticks.
+    expect(metricValue(await agg.metrics(), 'sense_aggregator_cluster_rules')).toBe(2);
+    const evaluated = async () =>
+      metricValue(
+        await agg.metrics(),
+        'sense_aggregator_cluster_rule_evaluations_total{rule="node-silent-fast"}',
+      );
+    const evaluatedAtRefusal = await evaluated();
+    await waitFor(async () => (await evaluated()) > evaluatedAtRefusal, 'an evaluation after the refusal');
+
+    writeFileSync(silence, FAST_SILENCE.replace('node-silent-fast', 'node-silent-quick'));
+    agg.signal('SIGHUP');
+    await agg.waitForLog(
+      (l) => l.msg === 'cluster rules reloaded' && l['reason'] === 'SIGHUP' && l['rules'] === 2,
+      'the SIGHUP reload',
+    );
+  });
+
   it('refuses to start on a bad cluster rule file, with its position, and exit code 2', () => {
     const bad = join(rulesDir, 'bad.yaml');
     writeFileSync(bad, 'scope: cluster\nrules:\n  - id: broken\n    severity: loud\n');
