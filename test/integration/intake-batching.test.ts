@@ -15,9 +15,9 @@ function start(user: string): string {
 }
 
 describe('intake batching', () => {
-  let nats: NatsServer;
-  let subscriber: Subscriber;
-  let sidecar: SidecarProcess;
+  let nats: NatsServer | undefined;
+  let subscriber: Subscriber | undefined;
+  let sidecar: SidecarProcess | undefined;
   let udpPort: number;
 
   beforeAll(async () => {
@@ -34,14 +34,17 @@ describe('intake batching', () => {
     );
   });
 
+  // Each part may be missing when beforeAll failed half-way; the rest is still stopped.
   afterAll(async () => {
-    await sidecar.stop();
-    await subscriber.close();
-    await nats.stop();
+    await sidecar?.stop();
+    await subscriber?.close();
+    await nats?.stop();
   });
 
   const published = (user: string) => () =>
-    subscriber.on('sense.events.').some((m) => (m.body.data['user'] as { id?: string } | null)?.id === user);
+    (subscriber?.on('sense.events.') ?? []).some(
+      (m) => (m.body.data['user'] as { id?: string } | null)?.id === user,
+    );
 
   it('hands a full batch over at once', async () => {
     const sentAt = Date.now();
