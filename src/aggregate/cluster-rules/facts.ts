@@ -6,7 +6,9 @@
 import type { Engine } from 'json-rules-engine';
 import type { UserRef } from '../../core/events.js';
 import { parseDuration } from '../../core/duration.js';
-import { inSchedule, type ZoneClock } from '../../rules/schedule.js';
+import { bindFacts } from '../../rules/engine/bind-facts.js';
+import { createTimeFacts } from '../../rules/engine/time-facts.js';
+import type { ZoneClock } from '../../rules/schedule.js';
 import type { Schedule } from '../../rules/types.js';
 import type { ClusterView, NodeInfo, Totals } from '../cluster-view.js';
 import type { LoginWindow } from './login-window.js';
@@ -170,31 +172,6 @@ function windowMs(params: Params): number {
   return typeof window === 'string' ? (parseDuration(window) ?? 0) : 0;
 }
 
-/** The time facts, as for the sidecar: `inSchedule`, and `hour`/`weekday` in the rule's zone. */
-function bindTimeFacts(
-  engine: Engine,
-  context: () => FactContext,
-  schedules: ReadonlyMap<string, Schedule>,
-  zones: ZoneClock,
-  defaultTimezone: string,
-): void {
-  const now = (): number => context().pass?.now ?? 0;
-  const zoneOf = (params: Params): string =>
-    typeof params['timezone'] === 'string' ? params['timezone'] : defaultTimezone;
-  engine.addFact(
-    'inSchedule',
-    (params: Params) => {
-      const schedule = schedules.get(String(params['name']));
-      return schedule === undefined ? false : inSchedule(schedule, now(), zones);
-    },
-    { cache: false },
-  );
-  engine.addFact('hour', (params: Params) => zones.localTime(zoneOf(params), now()).hour, { cache: false });
-  engine.addFact('weekday', (params: Params) => zones.localTime(zoneOf(params), now()).weekday, {
-    cache: false,
-  });
-}
-
 export function bindClusterFacts(
   engine: Engine,
   context: () => FactContext,
@@ -213,7 +190,10 @@ export function bindClusterFacts(
       { cache: false },
     );
   }
-  bindTimeFacts(engine, context, schedules, zones, defaultTimezone);
+  bindFacts(
+    engine,
+    createTimeFacts(() => context().pass?.now ?? 0, schedules, zones, defaultTimezone),
+  );
 }
 
 /** The facts bound by bindClusterFacts, for the test that keeps them equal to the catalog. */

@@ -2,9 +2,10 @@ import type { Engine } from 'json-rules-engine';
 import { EVENT_FIELD_FACTS } from './context.js';
 import { parseDuration } from '../../core/duration.js';
 import type { SidecarEventKind } from '../../core/events.js';
-import { inSchedule, type ZoneClock } from '../schedule.js';
+import type { ZoneClock } from '../schedule.js';
 import type { Schedule } from '../types.js';
 import type { EvaluationContext } from './context.js';
+import { createTimeFacts } from './time-facts.js';
 
 export type FactParams = Readonly<Record<string, unknown>>;
 /** Fact name → how to compute it from its params (and the evaluation context it closes over). */
@@ -46,8 +47,6 @@ export function createFactTable(
   };
   const kindOf = (params: Params): SidecarEventKind | undefined =>
     typeof params['kind'] === 'string' ? (params['kind'] as SidecarEventKind) : undefined;
-  const zoneOf = (params: Params): string =>
-    typeof params['timezone'] === 'string' ? params['timezone'] : defaultTimezone;
   const fact = (name: string, compute: (params: Params) => unknown): void => {
     table.set(name, compute);
   };
@@ -87,11 +86,7 @@ export function createFactTable(
       now,
     );
   });
-  fact('inSchedule', (params: Params) => {
-    const schedule = schedules.get(String(params['name']));
-    return schedule === undefined ? false : inSchedule(schedule, context().now, zones);
-  });
-  fact('hour', (params: Params) => zones.localTime(zoneOf(params), context().now).hour);
-  fact('weekday', (params: Params) => zones.localTime(zoneOf(params), context().now).weekday);
+  for (const [name, compute] of createTimeFacts(() => context().now, schedules, zones, defaultTimezone))
+    fact(name, compute);
   return table;
 }
