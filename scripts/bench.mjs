@@ -112,6 +112,8 @@ const WARM_UP_RATE = 1_000;
 const CPU_RATE = 100;
 /** The intake batching option measured beside the defaults (intake.batchDatagrams / batchWait). */
 const BATCHING = { datagrams: 4, waitMs: 40 };
+/** A run's latency when it delivered nothing to measure. */
+const NO_LATENCY = { samples: 0, p50Ms: null, p99Ms: null, maxMs: null };
 const JS_WINDOW = 1_000;
 const EVENTS_STREAM = 'SENSE_EVENTS';
 /** A step is held when nothing is lost and the last event arrives this soon after the last datagram. */
@@ -581,7 +583,7 @@ async function main() {
   });
   results.latency = {
     rate: LATENCY_RATE,
-    ...(latencyRun.latency ?? { samples: 0, p50Ms: null, p99Ms: null, maxMs: null }),
+    ...(latencyRun.latency ?? NO_LATENCY),
     run: latencyRun,
   };
   progress(
@@ -611,7 +613,7 @@ async function main() {
   results.batching = {
     ...BATCHING,
     cpuPercentAt100: batchedCpu.sidecarCpuPercent,
-    latency: batchedLatency.latency ?? { samples: 0, p50Ms: null, p99Ms: null, maxMs: null },
+    latency: batchedLatency.latency ?? NO_LATENCY,
     lost: batchedCpu.lost + batchedLatency.lost,
     runs: [batchedCpu, batchedLatency],
   };

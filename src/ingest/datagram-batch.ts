@@ -32,7 +32,7 @@ export interface PackedBatch {
 
 const FIELDS = 4;
 /** Index of the first datagram's receivedAt in `meta`. */
-export const RECEIVED_AT = 1;
+const RECEIVED_AT = 1;
 
 /** Packs the datagrams (in order) into one batch; the buffers to transfer are `transferables(batch)`. */
 export function packBatch(datagrams: readonly ReadDatagram[]): PackedBatch {
@@ -44,6 +44,11 @@ export function packBatch(datagrams: readonly ReadDatagram[]): PackedBatch {
 /** Datagrams in a batch. */
 export function batchLength(batch: PackedBatch): number {
   return Math.floor(batch.meta.length / FIELDS);
+}
+
+/** When the first datagram of the batch was read, or undefined for an empty batch. */
+export function firstReceivedAt(batch: PackedBatch): number | undefined {
+  return batch.meta[RECEIVED_AT];
 }
 
 const FIRST_BYTES = 4_096;

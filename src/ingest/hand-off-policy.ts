@@ -1,6 +1,6 @@
 /**
  * When the reader thread hands what it holds to the decoder (`intake.batchDatagrams`,
- * `intake.batchWaitMs`). Every hand-off wakes the main thread, and a wake-up costs far more than
+ * `intake.batchWait`). Every hand-off wakes the main thread, and a wake-up costs far more than
  * decoding one event (on a VM, hundreds of microseconds); at a quiet rate each event would
  * otherwise pay for its own. Waiting until a few datagrams are held, or the oldest has waited
  * long enough, shares one wake-up between them at the price of that wait.

@@ -1,8 +1,8 @@
 import {
   BatchWriter,
   batchLength,
+  firstReceivedAt,
   type PackedBatch,
-  RECEIVED_AT,
   type ReadDatagram,
 } from './datagram-batch.js';
 
@@ -54,8 +54,7 @@ export class PackingQueue {
   /** When the oldest datagram held was read (its receivedAt), or undefined when none is held. */
   oldestReceivedAt(): number | undefined {
     const first = this.sealed[0];
-    if (first !== undefined) return first.meta[RECEIVED_AT];
-    return this.open?.firstReceivedAt;
+    return first === undefined ? this.open?.firstReceivedAt : firstReceivedAt(first);
   }
 
   /** The oldest batch (the open one when none is full yet), or undefined when nothing is held. */

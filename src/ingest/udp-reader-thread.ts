@@ -53,8 +53,14 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   };
   const scheduleHandOff = (): void => {
     if (handOffScheduled || Atomics.load(signals, SIGNAL.WANTED) !== 1) return;
-    const oldestAt = queue.oldestReceivedAt() ?? Date.now();
-    const delay = handOffDelay(settings.handOff, queue.length, oldestAt, Date.now(), socketClosed);
+    const now = Date.now();
+    const delay = handOffDelay(
+      settings.handOff,
+      queue.length,
+      queue.oldestReceivedAt() ?? now,
+      now,
+      socketClosed,
+    );
     if (delay > 0) {
       waitTimer ??= setTimeout(waited, delay);
       return;
