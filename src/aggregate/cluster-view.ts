@@ -1,16 +1,11 @@
 import type { UserRef } from '../core/events.js';
 import { LinkedList, type Linked } from '../state/linked-list.js';
-import {
-  type AggregateInput,
-  type Decoded,
-  decodeInput,
-  type InvalidReason,
-  type StatusSummary,
-} from './input.js';
+import { type Decoded, decodeMessage, type InvalidReason, type StatusSummary } from '../contract/decode.js';
+import type { ReceivedEnvelope } from '../contract/envelope.js';
 import { type AddOutcome, endItem, Ledger, type LedgerChange, startItem } from './ledger.js';
 import { SeenIds } from './seen-ids.js';
 import {
-  type AlertNotice,
+  type AlertRecord,
   type ConnectionEndReason,
   parseUserRef,
   type RestoreState,
@@ -309,7 +304,7 @@ export class ClusterView {
   private presenceCount = 0;
   /** Nodes, least recently heard from first (re-inserted on every message). */
   private readonly nodeMap = new Map<string, NodeEntry>();
-  private readonly firing = new Map<string, AlertNotice>();
+  private readonly firing = new Map<string, AlertRecord>();
   /** Alert ids resolved (tombstones: a late firing notice must not bring them back), oldest first. */
   private readonly resolved = new Map<string, number>();
   private sessionsOpen = 0;
@@ -367,8 +362,8 @@ export class ClusterView {
   // ---- input --------------------------------------------------------------------------------
 
   /** Folds one message in; never throws. `now` is the aggregator's clock when it arrived. */
-  apply(input: AggregateInput, now: number): ApplyResult {
-    const decoded = decodeInput(input);
+  apply(input: ReceivedEnvelope, now: number): ApplyResult {
+    const decoded = decodeMessage(input);
     if (!decoded.ok) {
       if (decoded.invalid === null) {
         this.counters.ignored += 1;
@@ -577,7 +572,7 @@ export class ClusterView {
   }
 
   /** Firing alerts (not resolved), most recent episode first. */
-  alertsNow(): AlertNotice[] {
+  alertsNow(): AlertRecord[] {
     return [...this.firing.values()].sort(
       (a, b) => b.firingSince - a.firingSince || compareText(a.alertId, b.alertId),
     );
@@ -1059,7 +1054,7 @@ export class ClusterView {
     changes: ViewChange[],
   ): void {
     if (alert.host !== this.clusterAlertHost) this.node(node, now);
-    const notice: AlertNotice = { id, time, ...alert };
+    const notice: AlertRecord = { id, time, ...alert };
     changes.push({ kind: 'alert', ...notice });
     if (alert.status === 'resolved') {
       this.firing.delete(alert.alertId);
@@ -1077,7 +1072,7 @@ export class ClusterView {
   }
 
   /** Keeps the notice with the highest notification number of a firing alert. */
-  private setFiring(notice: AlertNotice): void {
+  private setFiring(notice: AlertRecord): void {
     const current = this.firing.get(notice.alertId);
     if (current !== undefined && current.notification >= notice.notification) return;
     if (current === undefined && this.firing.size >= this.opts.maxAlerts) {

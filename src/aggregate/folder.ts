@@ -1,5 +1,5 @@
 import type { ApplyOutcome, ClusterView } from './cluster-view.js';
-import { toAggregateInput } from './input.js';
+import { readEnvelope } from '../contract/envelope.js';
 import type { HistorySink, ViewChange } from './types.js';
 
 /**
@@ -90,7 +90,7 @@ export class Folder {
    */
   fold(data: Uint8Array | string, now: number, ack: Ack | null): ApplyOutcome | 'unparseable' {
     this.received += 1;
-    const input = toAggregateInput(parseJson(data));
+    const input = readEnvelope(parseJson(data));
     if (input === null) {
       this.unparseable += 1;
       this.hold([], ack);

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { UserRef } from '../core/events.js';
 import { bucketBounds } from './buckets.js';
 import {
-  type AlertNotice,
+  type AlertRecord,
   type ConnectionEndReason,
   type ConnectionInterval,
   type History,
@@ -398,7 +398,7 @@ export class HistoryStore implements History {
   }
 
   /** Alert notices with `time` in [from, to), newest first, at most `limit`. */
-  alerts(query: AlertsQuery): AlertNotice[] {
+  alerts(query: AlertsQuery): AlertRecord[] {
     const params: Row = { from: query.from, to: query.to, limit: Math.max(0, Math.floor(query.limit)) };
     let hostWhere = '';
     if (query.host !== undefined) {
@@ -541,7 +541,7 @@ function intervalParams(c: { host: string; node: string; user: UserRef; start: n
   };
 }
 
-function alertOf(r: Row): AlertNotice {
+function alertOf(r: Row): AlertRecord {
   return {
     id: String(r.id),
     alertId: String(r.alert_id),

@@ -8,6 +8,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
+import { statusSubjects, streamSubjects } from '../contract/subjects.js';
 import { isApiError, isJetStreamMissing } from '../publish/jetstream-errors.js';
 import {
   nanos,
@@ -161,14 +162,16 @@ export class NatsIntake implements Lifecycle {
       this.subscriptions.add(sub);
       return sub;
     };
-    onCore(`${prefix}.status.>`);
+    onCore(statusSubjects(prefix));
     const jsm = await this.jetStreamOf(nc);
     const loops: Promise<void>[] = [];
     if (jsm === null) {
-      for (const kind of ['events', 'rejects', 'alerts']) onCore(`${prefix}.${kind}.>`);
+      const { events, alerts } = streamSubjects(prefix);
+      const subjects = [...events, ...alerts];
+      for (const subject of subjects) onCore(subject);
       if (this._mode !== 'core')
         log.warn(
-          { subjects: [`${prefix}.events.>`, `${prefix}.rejects.>`, `${prefix}.alerts.>`] },
+          { subjects },
           'consuming with plain core NATS subscriptions: whatever the sidecars publish while this aggregator is not connected is missed',
         );
       this._mode = 'core';

@@ -1,3 +1,4 @@
+import type { AlertSummary } from '../contract/decode.js';
 import type { UserRef } from '../core/events.js';
 
 /**
@@ -92,25 +93,15 @@ export type ViewChange =
       readonly reason: ConnectionEndReason;
     }
   | { readonly kind: 'connection.reopened'; readonly id: string }
-  | ({ readonly kind: 'alert' } & AlertNotice);
+  | ({ readonly kind: 'alert' } & AlertRecord);
 
 /** One alert message (firing, repeat or resolved), as the history keeps it. */
-export interface AlertNotice {
+export type AlertRecord = AlertSummary & {
   /** The CloudEvents id: `<alertId>-f<n>` or `<alertId>-r`. */
   readonly id: string;
-  readonly alertId: string;
-  readonly status: 'firing' | 'resolved';
-  readonly rule: string;
-  readonly severity: string;
-  readonly key: string;
-  readonly host: string;
-  readonly node: string;
-  readonly message: string;
   /** The message's `time`. */
   readonly time: number;
-  readonly firingSince: number;
-  readonly notification: number;
-}
+};
 
 /** Where the view's changes go; the history store is one, tests use an array. */
 export interface HistorySink {
@@ -133,7 +124,7 @@ export interface RestoreState {
   readonly sessions: readonly OpenInterval[];
   readonly connections: readonly OpenInterval[];
   /** Latest notice of every alert whose last notice is a firing one. */
-  readonly firingAlerts: readonly AlertNotice[];
+  readonly firingAlerts: readonly AlertRecord[];
   /** CloudEvents ids the history already holds (starts, ends, alerts) since the given time. */
   readonly seenIds: readonly string[];
 }
@@ -227,7 +218,7 @@ export interface History extends HistorySink {
   ): LoginRow[];
   userSessions(user: string, range: TimeRange): SessionInterval[];
   userConnections(user: string, range: TimeRange): ConnectionInterval[];
-  alerts(query: AlertsQuery): AlertNotice[];
+  alerts(query: AlertsQuery): AlertRecord[];
   restoreState(since: number): RestoreState;
   prune(now: number, retention: Retention): PruneResult;
   close(): void;

@@ -4,6 +4,7 @@
  * environment prefix, so one environment can hold both programs' settings without either
  * refusing the other's variables. The NATS connection keys are the sidecar's own specs.
  */
+import { DEFAULT_ALERTS_STREAM, DEFAULT_EVENTS_STREAM, DEFAULT_SUBJECT_PREFIX } from '../contract/streams.js';
 import { KEYS, type KeySpec } from './schema.js';
 import type { LogLevel, SidecarConfig } from './types.js';
 import { LOG_LEVELS } from './types.js';
@@ -69,8 +70,8 @@ export const AGGREGATOR_KEYS = {
     path: 'nats.subjectPrefix',
     description:
       "The sidecars' subject prefix: the aggregator reads <prefix>.events.>, .rejects.>, .alerts.> and .status.>.",
-    defaultText: 'sense',
-    default: () => 'sense',
+    defaultText: DEFAULT_SUBJECT_PREFIX,
+    default: () => DEFAULT_SUBJECT_PREFIX,
     schema: textMatching(
       isSubjectPrefix,
       'subject tokens of letters, digits, "_" or "-" joined by "." (e.g. sense or qlik.sense)',
@@ -104,15 +105,15 @@ export const AGGREGATOR_KEYS = {
   jetstreamEventsStream: key<string>({
     path: 'jetstream.eventsStream',
     description: "The sidecars' stream of events and rejects (their jetstream.eventsStream).",
-    defaultText: 'SENSE_EVENTS',
-    default: () => 'SENSE_EVENTS',
+    defaultText: DEFAULT_EVENTS_STREAM,
+    default: () => DEFAULT_EVENTS_STREAM,
     schema: streamName,
   }),
   jetstreamAlertsStream: key<string>({
     path: 'jetstream.alertsStream',
     description: "The sidecars' stream of alerts (their jetstream.alertsStream).",
-    defaultText: 'SENSE_ALERTS',
-    default: () => 'SENSE_ALERTS',
+    defaultText: DEFAULT_ALERTS_STREAM,
+    default: () => DEFAULT_ALERTS_STREAM,
     schema: streamName,
   }),
   consumerName: key<string>({

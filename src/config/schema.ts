@@ -3,6 +3,7 @@
  * and how its value is checked. The environment names, the reference table, the unknown-key
  * suggestions and the loader are all derived from this one list.
  */
+import { DEFAULT_ALERTS_STREAM, DEFAULT_EVENTS_STREAM, DEFAULT_SUBJECT_PREFIX } from '../contract/streams.js';
 import { LOG_LEVELS, type LogLevel } from './types.js';
 
 export type { ConfigIssue, ConfigResult, LogLevel, SidecarConfig } from './types.js';
@@ -124,8 +125,8 @@ export const KEYS = {
   natsSubjectPrefix: key<string>({
     path: 'nats.subjectPrefix',
     description: 'First token(s) of every subject published: letters, digits, _ and -, joined by dots.',
-    defaultText: 'sense',
-    default: () => 'sense',
+    defaultText: DEFAULT_SUBJECT_PREFIX,
+    default: () => DEFAULT_SUBJECT_PREFIX,
     schema: textMatching(
       isSubjectPrefix,
       'subject tokens of letters, digits, "_" or "-" joined by "." (e.g. sense or qlik.sense)',
@@ -267,15 +268,15 @@ export const KEYS = {
   jetstreamEventsStream: key<string>({
     path: 'jetstream.eventsStream',
     description: 'Stream for events and rejects (subjects <prefix>.events.> and <prefix>.rejects.>).',
-    defaultText: 'SENSE_EVENTS',
-    default: () => 'SENSE_EVENTS',
+    defaultText: DEFAULT_EVENTS_STREAM,
+    default: () => DEFAULT_EVENTS_STREAM,
     schema: textMatching((t) => /^[A-Za-z0-9_-]{1,64}$/.test(t), 'a stream name of letters, digits, _ and -'),
   }),
   jetstreamAlertsStream: key<string>({
     path: 'jetstream.alertsStream',
     description: 'Stream for alerts (subjects <prefix>.alerts.>).',
-    defaultText: 'SENSE_ALERTS',
-    default: () => 'SENSE_ALERTS',
+    defaultText: DEFAULT_ALERTS_STREAM,
+    default: () => DEFAULT_ALERTS_STREAM,
     schema: textMatching((t) => /^[A-Za-z0-9_-]{1,64}$/.test(t), 'a stream name of letters, digits, _ and -'),
   }),
   jetstreamReplicas: key<number>({

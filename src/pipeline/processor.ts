@@ -9,7 +9,7 @@ import { scrubAlertEnvelope, scrubEvent, scrubReject } from '../privacy/scrub.js
 import type { UserHasher } from '../privacy/user-hasher.js';
 import { eventEnvelope, expiredEnvelope, rejectEnvelope } from '../publish/cloudevents.js';
 import type { Outbox, OutboxRecord, RecordPriority } from '../publish/outbox.js';
-import type { Subjects } from '../publish/subjects.js';
+import type { Subjects } from '../contract/subjects.js';
 import type { AlertNotice } from '../rules/engine/evaluator.js';
 import type { Judge } from '../rules/judge.js';
 import type { Datagram } from '../ingest/datagram-batch.js';

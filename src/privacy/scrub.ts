@@ -1,7 +1,7 @@
 import { qualifiedUser, type SidecarEvent, type UserRef } from '../core/events.js';
 import type { Reject, RejectReason } from '../core/reject.js';
-import type { AlertData } from '../publish/alert-envelope.js';
-import type { CloudEvent } from '../publish/cloudevents.js';
+import type { AlertData } from '../contract/data.js';
+import type { CloudEvent } from '../contract/envelope.js';
 import type { UserHasher } from './user-hasher.js';
 
 /**

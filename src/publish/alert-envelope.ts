@@ -1,29 +1,7 @@
 import type { AlertNotice } from '../rules/engine/evaluator.js';
-import { type CloudEvent, envelope } from './cloudevents.js';
-
-export const ALERT_FIRING_TYPE = 'sense.alert.firing';
-export const ALERT_RESOLVED_TYPE = 'sense.alert.resolved';
-
-/** `data` of an alert message (see README "Alerts"). */
-export interface AlertData {
-  readonly alertId: string;
-  readonly status: 'firing' | 'resolved';
-  readonly rule: string;
-  readonly severity: string;
-  readonly description: string;
-  readonly key: string;
-  readonly host: string;
-  readonly node: string;
-  readonly message: string;
-  readonly firingSince: string;
-  readonly notification: number;
-  /** Fact name → the value it had when the rule was evaluated. */
-  readonly facts: Readonly<Record<string, unknown>>;
-  /** Every leaf condition: fact, params, operator, threshold (`value`), the fact's value and the outcome. */
-  readonly conditions: AlertNotice['conditions'];
-  /** CloudEvents ids of the events that made it fire (most recent last). */
-  readonly eventIds: readonly string[];
-}
+import type { AlertData } from '../contract/data.js';
+import { type CloudEvent, envelope } from '../contract/envelope.js';
+import { ALERT_FIRING_TYPE, ALERT_RESOLVED_TYPE } from '../contract/types.js';
 
 /**
  * The message id is derived from the alert id and the notice, so that re-sending the same

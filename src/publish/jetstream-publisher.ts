@@ -11,6 +11,7 @@ import {
 import { isApiError, isJetStreamMissing } from './jetstream-errors.js';
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { streamSubjects } from '../contract/subjects.js';
 import { type NatsLink, raceDeadline } from './nats-connection.js';
 import { createLink, type NatsPublisherOptions, publishCore, publishCoreBatch } from './nats-publisher.js';
 import type { OutboxRecord } from './outbox.js';
@@ -69,13 +70,10 @@ export function desiredStreams(
     duplicate_window: msToNanos(streams.duplicateWindowMs),
     num_replicas: streams.replicas,
   };
+  const subjects = streamSubjects(subjectPrefix);
   return [
-    {
-      name: streams.events,
-      subjects: [`${subjectPrefix}.events.>`, `${subjectPrefix}.rejects.>`],
-      ...common,
-    },
-    { name: streams.alerts, subjects: [`${subjectPrefix}.alerts.>`], ...common },
+    { name: streams.events, subjects: subjects.events, ...common },
+    { name: streams.alerts, subjects: subjects.alerts, ...common },
   ];
 }
 
@@ -153,8 +151,9 @@ export class JetStreamPublisher implements Publisher {
   constructor(private readonly options: JetStreamPublisherOptions) {
     this.link = createLink(options);
     this.link.onChange(() => this.wakeup.wake());
-    const { subjectPrefix: p } = options;
-    this.streamPrefixes = [`${p}.events.`, `${p}.rejects.`, `${p}.alerts.`];
+    const subjects = streamSubjects(options.subjectPrefix);
+    // `<prefix>.events.>` → `<prefix>.events.`: a record goes to a stream when its subject starts so.
+    this.streamPrefixes = [...subjects.events, ...subjects.alerts].map((s) => s.slice(0, -1));
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 1_000);
     this.refillChunk = Math.max(1, Math.floor(this.maxInFlight / 4));
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;

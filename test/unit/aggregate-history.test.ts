@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { bucketBounds } from '../../src/aggregate/buckets.js';
-import type { AggregateInput } from '../../src/aggregate/input.js';
+import type { ReceivedEnvelope } from '../../src/contract/envelope.js';
 import { ClusterView } from '../../src/aggregate/cluster-view.js';
 import { HistoryStore, peakRows, SCHEMA_VERSION } from '../../src/aggregate/history-store.js';
 import type { PeakRow, SessionEndReason, ViewChange } from '../../src/aggregate/types.js';
@@ -508,7 +508,7 @@ describe('HistoryStore with ClusterView', () => {
             sessions: x.sessions,
           });
         });
-        const dump = (order: readonly AggregateInput[]): unknown => {
+        const dump = (order: readonly ReceivedEnvelope[]): unknown => {
           const store = new HistoryStore(':memory:');
           const view = new ClusterView({ reorderWindowMs: DAY });
           for (const m of order) store.record(view.apply(m, t).changes);
@@ -524,12 +524,12 @@ describe('HistoryStore with ClusterView', () => {
           return out;
         };
         // Per-subject order kept (host + kind), subjects interleaved by `choices`, then a replay of the first half.
-        const queues = new Map<string, AggregateInput[]>();
+        const queues = new Map<string, ReceivedEnvelope[]>();
         for (const m of msgs) {
           const key = `${m.source}|${m.type}`;
           queues.set(key, [...(queues.get(key) ?? []), m]);
         }
-        const shuffled: AggregateInput[] = [];
+        const shuffled: ReceivedEnvelope[] = [];
         for (let i = 0; ; i++) {
           const open = [...queues.values()].filter((q) => q.length > 0);
           if (open.length === 0) break;

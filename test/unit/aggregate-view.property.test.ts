@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClusterView } from '../../src/aggregate/cluster-view.js';
-import type { AggregateInput } from '../../src/aggregate/input.js';
+import type { ReceivedEnvelope } from '../../src/contract/envelope.js';
 import type { ViewChange } from '../../src/aggregate/types.js';
 import {
   alertMessage,
@@ -35,7 +35,7 @@ const KINDS: readonly UserKind[] = [
 
 interface Msg {
   readonly subject: string;
-  readonly input: AggregateInput;
+  readonly input: ReceivedEnvelope;
 }
 
 const step = fc.record({
@@ -93,14 +93,14 @@ function stream(steps: Step[]): Msg[] {
 }
 
 /** Interleaves the per-subject sequences by `choices`, then delivers some messages again later. */
-function arrival(msgs: Msg[], choices: number[], dups: { of: number; after: number }[]): AggregateInput[] {
+function arrival(msgs: Msg[], choices: number[], dups: { of: number; after: number }[]): ReceivedEnvelope[] {
   const queues = new Map<string, Msg[]>();
   for (const m of msgs) {
     const q = queues.get(m.subject) ?? [];
     q.push(m);
     queues.set(m.subject, q);
   }
-  const out: AggregateInput[] = [];
+  const out: ReceivedEnvelope[] = [];
   let i = 0;
   for (;;) {
     const open = [...queues.values()].filter((q) => q.length > 0);

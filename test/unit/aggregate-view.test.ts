@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ClusterView, type ClusterViewOptions } from '../../src/aggregate/cluster-view.js';
-import type { AggregateInput } from '../../src/aggregate/input.js';
+import type { ReceivedEnvelope } from '../../src/contract/envelope.js';
 import type { ViewChange } from '../../src/aggregate/types.js';
 import {
   alertMessage,
@@ -45,7 +45,7 @@ const CASES = parse(
 ) as Case[];
 const NOW = T0 + HOUR;
 
-function toInput(e: CaseEvent): AggregateInput {
+function toInput(e: CaseEvent): ReceivedEnvelope {
   return userEvent({
     id: e.id,
     time: T0 + e.at * SEC,
@@ -240,7 +240,7 @@ describe('ClusterView: now', () => {
   it('counts invalid and ignored messages and never throws on them', () => {
     const view = new ClusterView();
     const good = userEvent({ id: 'a', time: T0, kind: 'session.start' });
-    const bad: [AggregateInput, string][] = [
+    const bad: [ReceivedEnvelope, string][] = [
       [{ ...good, id: '' }, 'bad-envelope'],
       [{ ...good, time: 'yesterday' }, 'bad-time'],
       [{ ...good, data: null }, 'bad-data'],
@@ -501,8 +501,8 @@ describe('ClusterView: expiry, bounds and evictions', () => {
     for (const m of msgs) view.apply(m, T0 + 10 * SEC);
     // 00 and 01 are forgotten; their stream (node, type) has moved past them.
     expect(view.stats().evicted.ids).toBe(2);
-    expect(view.apply(msgs[0] as AggregateInput, T0 + 20 * SEC).outcome).toBe('beyond-horizon');
-    expect(view.apply(msgs[4] as AggregateInput, T0 + 20 * SEC).outcome).toBe('duplicate');
+    expect(view.apply(msgs[0] as ReceivedEnvelope, T0 + 20 * SEC).outcome).toBe('beyond-horizon');
+    expect(view.apply(msgs[4] as ReceivedEnvelope, T0 + 20 * SEC).outcome).toBe('duplicate');
     // Another stream (a stop, another type) is not affected by that watermark.
     const stop = userEvent({ id: '00x', time: T0, kind: 'session.stop', user: 'CORP\\u0' });
     expect(view.apply(stop, T0 + 20 * SEC).outcome).toBe('applied');

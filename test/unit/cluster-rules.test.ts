@@ -10,7 +10,7 @@ import {
 } from '../../src/aggregate/cluster-rules/index.js';
 import { type CompiledClusterRules, compileClusterRules } from '../../src/aggregate/cluster-rules/compile.js';
 import { ClusterView } from '../../src/aggregate/cluster-view.js';
-import type { AggregateInput } from '../../src/aggregate/input.js';
+import type { ReceivedEnvelope } from '../../src/contract/envelope.js';
 import { userKeyOf } from '../../src/aggregate/types.js';
 import { formatRuleIssue } from '../../src/rules/types.js';
 import {
@@ -52,7 +52,7 @@ function harness(rules: CompiledClusterRules = SHIPPED) {
     view,
     cluster,
     nextId: () => seqId(++n),
-    async apply(input: AggregateInput, now: number): Promise<ClusterDecision[]> {
+    async apply(input: ReceivedEnvelope, now: number): Promise<ClusterDecision[]> {
       return cluster.onChanges(view.apply(input, now).changes, view, now);
     },
     tick: (now: number) => cluster.tick(view, now),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { qualifiedUser, type UserEvent, type UserRef } from '../../src/core/events.js';
 import { scrubAlertData, scrubEvent, scrubText } from '../../src/privacy/scrub.js';
 import { createUserHasher } from '../../src/privacy/user-hasher.js';
-import type { AlertData } from '../../src/publish/alert-envelope.js';
+import type { AlertData } from '../../src/contract/data.js';
 import { userKeyOf } from '../../src/state/presence.js';
 
 /**

@@ -16,8 +16,8 @@ import {
 } from '../../src/privacy/scrub.js';
 import { loadPrivacySecret } from '../../src/privacy/secret.js';
 import { createUserHasher } from '../../src/privacy/user-hasher.js';
-import type { AlertData } from '../../src/publish/alert-envelope.js';
-import { envelope } from '../../src/publish/cloudevents.js';
+import type { AlertData } from '../../src/contract/data.js';
+import { envelope } from '../../src/contract/envelope.js';
 
 const SECRET = 'correct horse battery staple';
 const HASH = /^h:[0-9a-f]{32}$/;

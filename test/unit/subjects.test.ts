@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSubjects, subjectToken } from '../../src/publish/subjects.js';
+import { createSubjects, subjectToken } from '../../src/contract/subjects.js';
 
 describe('subjects', () => {
   it.each([

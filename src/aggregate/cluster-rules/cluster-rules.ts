@@ -1,6 +1,7 @@
-import type { CloudEvent } from '../../publish/cloudevents.js';
-import { type AlertData, alertEnvelope, alertMessageId } from '../../publish/alert-envelope.js';
-import { createSubjects } from '../../publish/subjects.js';
+import type { AlertData } from '../../contract/data.js';
+import type { CloudEvent } from '../../contract/envelope.js';
+import { alertEnvelope, alertMessageId } from '../../publish/alert-envelope.js';
+import { createSubjects } from '../../contract/subjects.js';
 import { AlertTracker, type EpisodeSnapshot } from '../../rules/engine/alert-tracker.js';
 import type { AlertNotice } from '../../rules/engine/evaluator.js';
 import { factValues, traceOf } from '../../rules/engine/trace.js';

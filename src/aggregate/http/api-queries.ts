@@ -8,9 +8,9 @@ import type {
   Totals,
   UserNow,
 } from '../cluster-view.js';
-import type { StatusSummary } from '../input.js';
+import type { StatusSummary } from '../../contract/decode.js';
 import { parseIsoTime } from '../sessions-query.js';
-import { type AlertNotice, type History, type LoginBucket, type PeakBucket, parseUserRef } from '../types.js';
+import { type AlertRecord, type History, type LoginBucket, type PeakBucket, parseUserRef } from '../types.js';
 
 /**
  * The JSON API's query strings and answers, pure: each `parse*` takes the query string and the
@@ -408,7 +408,7 @@ export function loginsBody(history: History, q: BucketQuery<LoginBucket>): Login
 
 export const ALERTS_LIMIT = { default: 100, max: 1_000 } as const;
 
-export interface AlertBody extends Omit<AlertNotice, 'time' | 'firingSince'> {
+export interface AlertBody extends Omit<AlertRecord, 'time' | 'firingSince'> {
   readonly time: string;
   readonly firingSince: string;
 }
@@ -447,7 +447,7 @@ export function parseAlertsQuery(params: URLSearchParams, now: number): Parsed<A
   return { ok: true, query: { from: start, to, limit, host } };
 }
 
-export function alertBody(a: AlertNotice): AlertBody {
+export function alertBody(a: AlertRecord): AlertBody {
   return { ...a, time: iso(a.time), firingSince: iso(a.firingSince) };
 }
 

@@ -5,7 +5,8 @@ import { AlertTracker, type EpisodeSnapshot } from './alert-tracker.js';
 import type { CompiledRules, EngineSlot } from './compile.js';
 import { eventFacts } from './context.js';
 import type { RuleResult } from 'json-rules-engine';
-import { type ConditionTrace, factValues, traceOf } from './trace.js';
+import type { ConditionTrace } from '../../contract/data.js';
+import { factValues, traceOf } from './trace.js';
 
 export interface AlertNotice {
   readonly status: 'firing' | 'resolved';

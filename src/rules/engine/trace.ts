@@ -1,14 +1,5 @@
 import type { RuleResult } from 'json-rules-engine';
-
-/** One leaf condition as json-rules-engine evaluated it: what the fact was, what it was compared to. */
-export interface ConditionTrace {
-  readonly fact: string;
-  readonly params?: Readonly<Record<string, unknown>>;
-  readonly operator: string;
-  readonly value: unknown;
-  readonly factResult: unknown;
-  readonly result: boolean;
-}
+import type { ConditionTrace } from '../../contract/data.js';
 
 /** The leaves of a rule result, in order: the explanation an alert carries. */
 export function traceOf(result: RuleResult): ConditionTrace[] {

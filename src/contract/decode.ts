@@ -1,33 +1,12 @@
 import type { UserRef } from '../core/events.js';
+import type { AlertData } from './data.js';
+import { nodeOfSource, isRecord, type ReceivedEnvelope } from './envelope.js';
+import { ALERT_FIRING_TYPE, ALERT_RESOLVED_TYPE, eventType, REJECT_TYPE, STATUS_TYPE } from './types.js';
 
 /**
- * What the aggregator receives: a parsed CloudEvents message from any sidecar (see README
- * "Subjects and payloads"). `data` is unchecked; decodeInput checks what the view needs and
- * never throws.
+ * What the aggregator makes of a received message from any sidecar (see README "Subjects and
+ * payloads"): `data` arrives unchecked; decodeMessage checks what the view needs and never throws.
  */
-export interface AggregateInput {
-  readonly id: string;
-  readonly type: string;
-  readonly source: string;
-  readonly time: string;
-  readonly data: unknown;
-}
-
-/** The envelope fields of a parsed JSON message, or null when it is not a CloudEvent. */
-export function toAggregateInput(value: unknown): AggregateInput | null {
-  if (!isRecord(value)) return null;
-  const { id, type, source, time } = value;
-  if (typeof id !== 'string' || typeof type !== 'string') return null;
-  if (typeof source !== 'string' || typeof time !== 'string') return null;
-  return { id, type, source, time, data: value.data };
-}
-
-export const SOURCE_PREFIX = 'sense-sidecar/';
-
-/** `sense-sidecar/<node>` → `<node>`; any other source is taken whole as the node name. */
-export function nodeOfSource(source: string): string {
-  return source.startsWith(SOURCE_PREFIX) ? source.slice(SOURCE_PREFIX.length) : source;
-}
 
 export type InvalidReason = 'bad-envelope' | 'bad-time' | 'bad-data';
 
@@ -50,7 +29,7 @@ export type Decoded =
   | (UserFields & { readonly kind: 'connection.open' | 'connection.close'; readonly appId: string | null })
   | (Common & { readonly kind: 'status'; readonly status: StatusSummary })
   | (Common & { readonly kind: 'reject'; readonly reason: string })
-  | (Common & { readonly kind: 'alert'; readonly alert: AlertFields });
+  | (Common & { readonly kind: 'alert'; readonly alert: AlertSummary });
 
 /** What the view keeps of a sidecar's status message (README "status"). */
 export interface StatusSummary {
@@ -69,18 +48,11 @@ export interface StatusSummary {
   readonly nats: string;
 }
 
-export interface AlertFields {
-  readonly alertId: string;
-  readonly status: 'firing' | 'resolved';
-  readonly rule: string;
-  readonly severity: string;
-  readonly key: string;
-  readonly host: string;
-  readonly node: string;
-  readonly message: string;
-  readonly firingSince: number;
-  readonly notification: number;
-}
+/** What the view keeps of an alert message; `firingSince` as epoch ms. */
+export type AlertSummary = Pick<
+  AlertData,
+  'alertId' | 'status' | 'rule' | 'severity' | 'key' | 'host' | 'node' | 'message' | 'notification'
+> & { readonly firingSince: number };
 
 export type DecodeResult =
   | { readonly ok: true; readonly message: Decoded }
@@ -89,19 +61,19 @@ export type DecodeResult =
 
 /** CloudEvents `type` → what to decode. Anything else is ignored (counted by the view). */
 const TYPES = new Map<string, Decoded['kind']>([
-  ['sense.session.start', 'session.start'],
-  ['sense.session.stop', 'session.stop'],
-  ['sense.session.expired', 'session.expired'],
-  ['sense.connection.open', 'connection.open'],
-  ['sense.connection.close', 'connection.close'],
-  ['sense.status', 'status'],
-  ['sense.reject', 'reject'],
-  ['sense.alert.firing', 'alert'],
-  ['sense.alert.resolved', 'alert'],
+  [eventType('session.start'), 'session.start'],
+  [eventType('session.stop'), 'session.stop'],
+  [eventType('session.expired'), 'session.expired'],
+  [eventType('connection.open'), 'connection.open'],
+  [eventType('connection.close'), 'connection.close'],
+  [STATUS_TYPE, 'status'],
+  [REJECT_TYPE, 'reject'],
+  [ALERT_FIRING_TYPE, 'alert'],
+  [ALERT_RESOLVED_TYPE, 'alert'],
 ]);
 
 /** Checks one message; never throws. An unknown `type` is not invalid, only ignored. */
-export function decodeInput(input: AggregateInput): DecodeResult {
+export function decodeMessage(input: ReceivedEnvelope): DecodeResult {
   if (typeof input.id !== 'string' || input.id === '' || typeof input.source !== 'string') {
     return { ok: false, invalid: 'bad-envelope' };
   }
@@ -151,7 +123,7 @@ function decodeData(
     case 'alert': {
       const alertId = data.alertId;
       if (typeof alertId !== 'string' || alertId === '') return null;
-      const status = type === 'sense.alert.resolved' ? 'resolved' : 'firing';
+      const status = type === ALERT_RESOLVED_TYPE ? 'resolved' : 'firing';
       const firingSince = typeof data.firingSince === 'string' ? Date.parse(data.firingSince) : Number.NaN;
       return {
         ...common,
@@ -204,8 +176,4 @@ function num(value: unknown): number | null {
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

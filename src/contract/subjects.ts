@@ -34,3 +34,13 @@ export function createSubjects(prefix: string, node: string): Subjects {
     status: () => status,
   };
 }
+
+/** The subjects each stream takes: the sidecars create the streams this way, the aggregator reads them. */
+export function streamSubjects(prefix: string): { readonly events: string[]; readonly alerts: string[] } {
+  return { events: [`${prefix}.events.>`, `${prefix}.rejects.>`], alerts: [`${prefix}.alerts.>`] };
+}
+
+/** Status messages are not kept in a stream: they go on core NATS under this wildcard. */
+export function statusSubjects(prefix: string): string {
+  return `${prefix}.status.>`;
+}
