@@ -44,10 +44,10 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGINT', () => {
         abort.abort();
       });
-      return (await import('../simulate/send-command.js')).runSendCommand(rest, io, abort.signal);
+      return (await import('./send-command.js')).runSendCommand(rest, io, abort.signal);
     }
     case 'appender-xml':
-      return (await import('../appender/appender-xml-command.js')).runAppenderXmlCommand(rest, io);
+      return (await import('./appender-xml-command.js')).runAppenderXmlCommand(rest, io);
     case 'config':
       return (await import('./config-command.js')).runConfigCommand(rest, io, process.env);
     case 'rules':

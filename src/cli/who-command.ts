@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { SessionsBody } from '../aggregate/sessions-query.js';
-import { renderWhoTable } from '../aggregate/who-table.js';
+import { renderWhoTable } from './who-table.js';
 import { type CommandIo, writeLine } from './io.js';
 
 export const WHO_USAGE = `Usage: sense-sidecar who [--at TIME] [--node NAME] [--user DIR\\id] [--app ID] [--url URL]

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { buildLoad } from '../../src/simulate/load.js';
 import { buildMorningScenario } from '../../src/simulate/scenario.js';
-import { runSendCommand } from '../../src/simulate/send-command.js';
+import { runSendCommand } from '../../src/cli/send-command.js';
 import { waitFor as waitUntil } from '../helpers/wait.js';
 import { captureText as captureStream } from '../helpers/capture.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderWhoTable } from '../../src/aggregate/who-table.js';
+import { renderWhoTable } from '../../src/cli/who-table.js';
 
 const body = {
   at: '2026-11-30T09:00:00.000Z',

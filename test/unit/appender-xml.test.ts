@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { runAppenderXmlCommand } from '../../src/appender/appender-xml-command.js';
+import { runAppenderXmlCommand } from '../../src/cli/appender-xml-command.js';
 import { escapeXmlAttribute, renderAppenderXml } from '../../src/appender/appender-xml.js';
 import { captureText as capture } from '../helpers/capture.js';
 

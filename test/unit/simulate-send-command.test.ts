@@ -4,8 +4,8 @@ import {
   parseListArg,
   parseNonNegativeArg,
   UsageError,
-} from '../../src/simulate/cli-args.js';
-import { parseSendArgs, runSendCommand } from '../../src/simulate/send-command.js';
+} from '../../src/cli/args.js';
+import { parseSendArgs, runSendCommand } from '../../src/cli/send-command.js';
 import { captureText as capture } from '../helpers/capture.js';
 
 describe('parseSendArgs', () => {

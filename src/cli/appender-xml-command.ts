@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { renderAppenderXml } from './appender-xml.js';
+import { renderAppenderXml } from '../appender/appender-xml.js';
 
 export const APPENDER_XML_USAGE = `Usage: sense-sidecar appender-xml [--host H] [--port P]
 

@@ -1,18 +1,12 @@
 import { parseArgs } from 'node:util';
-import type { CommandIo } from '../cli/io.js';
+import type { CommandIo } from './io.js';
 import { parseDuration } from '../core/duration.js';
-import {
-  isParseArgsError,
-  parseIntegerArg,
-  parseListArg,
-  parseNonNegativeArg,
-  UsageError,
-} from './cli-args.js';
-import { buildLoad } from './load.js';
-import { ratePacing, schedulePacing, type Pacing } from './pacer.js';
-import { createProgressWriter, groupDigits } from './progress.js';
-import { buildMorningScenario } from './scenario.js';
-import { sendDatagrams } from './udp-sender.js';
+import { isParseArgsError, parseIntegerArg, parseListArg, parseNonNegativeArg, UsageError } from './args.js';
+import { buildLoad } from '../simulate/load.js';
+import { ratePacing, schedulePacing, type Pacing } from '../simulate/pacer.js';
+import { createProgressWriter, groupDigits } from '../simulate/progress.js';
+import { buildMorningScenario } from '../simulate/scenario.js';
+import { sendDatagrams } from '../simulate/udp-sender.js';
 
 export const SEND_USAGE = `Usage: sense-sidecar send [options]
 

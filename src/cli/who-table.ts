@@ -1,4 +1,4 @@
-import type { SessionsBody } from './sessions-query.js';
+import type { SessionsBody } from '../aggregate/sessions-query.js';
 
 /**
  * `sense-sidecar who`: the /api/sessions answer as a table an operator reads. Pure: the
