@@ -42,7 +42,7 @@ const EMPTY: readonly Datagram[] = [];
  * If the reader thread dies, it is started again (the datagrams it held are counted as dropped).
  */
 export class UdpSource implements Lifecycle {
-  private worker: Worker | undefined;
+  private readerThread: Worker | undefined;
   private boundPort: number | undefined;
   private pending: Datagram[] | null = null;
   private pulling = false;
@@ -82,7 +82,7 @@ export class UdpSource implements Lifecycle {
   }
 
   async start(): Promise<void> {
-    if (this.worker !== undefined || this.stopping) return;
+    if (this.readerThread !== undefined || this.stopping) return;
     const { host, port, receiveBufferBytes, log } = this.options;
     const { granted } = await this.spawn(port);
     // Linux reports twice the size it was asked for (bookkeeping overhead); half of it is usable.
@@ -114,8 +114,8 @@ export class UdpSource implements Lifecycle {
   async stop(deadline: number): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    const worker = this.worker;
-    if (worker === undefined) {
+    const thread = this.readerThread;
+    if (thread === undefined) {
       this.finished = true;
       return;
     }
@@ -154,13 +154,13 @@ export class UdpSource implements Lifecycle {
       maxDrainMs: MAX_DRAIN_MS,
       signals: this.signals.buffer,
     };
-    const worker = new Worker(new URL('./udp-reader-thread.js', import.meta.url), {
+    const thread = new Worker(new URL('./udp-reader-thread.js', import.meta.url), {
       workerData: settings,
       // The reader's per-datagram objects die young (it copies each datagram into its batch at
       // once): a small young generation suffices and keeps the thread's footprint down.
       resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_GENERATION_MB },
     });
-    this.worker = worker;
+    this.readerThread = thread;
     this.pulling = false;
     // A new reader starts with nothing asked of it (an old one's request died with it).
     Atomics.store(this.signals, SIGNAL.WANTED, 0);
@@ -168,7 +168,7 @@ export class UdpSource implements Lifecycle {
     Atomics.store(this.signals, SIGNAL.CLOSED, 0);
     return new Promise((resolve, reject) => {
       let started = false;
-      worker.on('message', (message: FromReader) => {
+      thread.on('message', (message: FromReader) => {
         switch (message.type) {
           case 'listening':
             started = true;
@@ -178,7 +178,7 @@ export class UdpSource implements Lifecycle {
             break;
           case 'failed': {
             const error = Object.assign(new Error(message.message), { code: message.code });
-            void worker.terminate();
+            void thread.terminate();
             reject(error);
             break;
           }
@@ -188,16 +188,16 @@ export class UdpSource implements Lifecycle {
             this.received(message);
         }
       });
-      worker.on('error', (error) => {
+      thread.on('error', (error) => {
         if (!started) {
           reject(error);
           return;
         }
         this.options.log.error({ err: error }, 'UDP reader thread failed');
       });
-      worker.on('exit', () => {
-        if (this.worker !== worker || !started) return;
-        this.worker = undefined;
+      thread.on('exit', () => {
+        if (this.readerThread !== thread || !started) return;
+        this.readerThread = undefined;
         // Its queue went with it: counted as dropped, and its totals kept.
         this.totalsBase = {
           received: this.totalsBase.received + this.readerTotals.received,
@@ -247,7 +247,7 @@ export class UdpSource implements Lifecycle {
 
   /** Asks for the next batch (see SIGNAL): a message only if the reader has something to give. */
   private pull(): void {
-    if (this.pulling || this.pending !== null || this.worker === undefined || this.finished) return;
+    if (this.pulling || this.pending !== null || this.readerThread === undefined || this.finished) return;
     this.pulling = true;
     Atomics.store(this.signals, SIGNAL.WANTED, 1);
     if (Atomics.load(this.signals, SIGNAL.HELD) > 0 || Atomics.load(this.signals, SIGNAL.CLOSED) === 1)
@@ -255,15 +255,15 @@ export class UdpSource implements Lifecycle {
   }
 
   private send(message: ToReader): void {
-    this.worker?.postMessage(message);
+    this.readerThread?.postMessage(message);
   }
 
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker !== undefined) void worker.terminate();
+    const thread = this.readerThread;
+    this.readerThread = undefined;
+    if (thread !== undefined) void thread.terminate();
     this.options.onReadable();
     this.whenClosed?.();
   }

@@ -84,7 +84,7 @@ async function restoreState(
   }
 }
 
-/** Datagrams handled before the worker yields to the event loop, so the socket keeps being read. */
+/** Datagrams handled before the processing loop yields to the event loop, so the socket keeps being read. */
 const YIELD_EVERY = 64;
 const REJECT_LOG_INTERVAL_MS = 5_000;
 /** How often silent sessions are expired and firing alerts re-checked against the time. */
@@ -96,10 +96,10 @@ const MIN_COUNT_HORIZON_MS = 60_000;
 const MAX_EPISODES = 100_000;
 
 /**
- * Wiring of one sidecar: socket (reader thread) → worker (decode → drop rules → state → alert
+ * Wiring of one sidecar: socket (reader thread) → processing loop on the main thread (decode → drop rules → state → alert
  * rules) → outbox → NATS publisher, plus status, expiry and rule reload. Starts downstream first
  * and stops upstream first, so nothing is read that cannot be handed on, and everything read is
- * handed on before NATS is drained. The worker is the only caller of the rules, one datagram or
+ * handed on before NATS is drained. The processing loop is the only caller of the rules, one datagram or
  * tick at a time (json-rules-engine is not re-entrant).
  */
 export class Sidecar implements Lifecycle {
@@ -119,8 +119,8 @@ export class Sidecar implements Lifecycle {
   private stopped = false;
   private tickDue = false;
   private snapshotDue = false;
-  private wakeWorker: (() => void) | undefined;
-  private worker: Promise<void> | undefined;
+  private wakeLoop: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
   private closing = false;
 
   /**
@@ -277,7 +277,7 @@ export class Sidecar implements Lifecycle {
       queueSize: config.intake.queueSize,
       handOff: { datagrams: config.intake.batchDatagrams, waitMs: config.intake.batchWaitMs },
       log: log.child({ component: 'udp' }),
-      onReadable: () => this.wakeWorker?.(),
+      onReadable: () => this.wakeLoop?.(),
     });
     this.reloader = new RulesReloader({
       paths: config.rules.paths,
@@ -305,7 +305,7 @@ export class Sidecar implements Lifecycle {
     await this.publisher.start();
     await this.observe?.start();
     await this.liveHeap.start();
-    this.worker = this.work();
+    this.loop = this.processingLoop();
     await this.source.start();
     await this.reloader.start();
     this.timers.push(
@@ -315,11 +315,11 @@ export class Sidecar implements Lifecycle {
       }, REJECT_LOG_INTERVAL_MS),
       setInterval(() => {
         this.tickDue = true;
-        this.wakeWorker?.();
+        this.wakeLoop?.();
       }, TICK_INTERVAL_MS),
       setInterval(() => {
         this.snapshotDue = true;
-        this.wakeWorker?.();
+        this.wakeLoop?.();
       }, config.state.snapshotIntervalMs),
       // The kernel's drop count is read once a second, for /metrics and the status message.
       setInterval(() => void this.readKernelDrops(), KERNEL_DROPS_INTERVAL_MS),
@@ -348,8 +348,8 @@ export class Sidecar implements Lifecycle {
     await this.reloader.stop(deadline);
     await this.source.stop(deadline);
     this.closing = true;
-    this.wakeWorker?.();
-    await this.worker;
+    this.wakeLoop?.();
+    await this.loop;
     await this.saveState();
     this.logRejects();
     await this.publishStatus();
@@ -380,7 +380,7 @@ export class Sidecar implements Lifecycle {
    * from unlisted senders come through the same bounded queue (a flood from them is bounded
    * the same way); they are only counted and dead-lettered, never decoded.
    */
-  private async work(): Promise<void> {
+  private async processingLoop(): Promise<void> {
     let handled = 0;
     let batch: readonly Datagram[] = [];
     let next = 0;
@@ -405,9 +405,9 @@ export class Sidecar implements Lifecycle {
         this.outbox.flush();
         if (this.closing && this.source.exhausted) return;
         await new Promise<void>((resolve) => {
-          this.wakeWorker = resolve;
+          this.wakeLoop = resolve;
         });
-        this.wakeWorker = undefined;
+        this.wakeLoop = undefined;
         continue;
       }
       if (datagram.allowed) await this.processor.datagram(datagram);
@@ -461,7 +461,7 @@ export class Sidecar implements Lifecycle {
     };
   }
 
-  /** Taken by the worker between two datagrams, so state and outbox agree on what was handled. */
+  /** Taken by the processing loop between two datagrams, so state and outbox agree on what was handled. */
   private async saveState(): Promise<void> {
     const { config, clock, log } = this.deps;
     try {
