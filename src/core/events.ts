@@ -54,10 +54,6 @@ export interface ReceiveMeta {
   readonly source: { readonly address: string; readonly port: number };
 }
 
-export function isEventKind(value: string): value is EventKind {
-  return (EVENT_KINDS as readonly string[]).includes(value);
-}
-
 /** `DIRECTORY\userId`, the form Qlik itself prints and the form operators write in lists. */
 export function qualifiedUser(user: UserRef): string {
   return `${user.directory}\\${user.id}`;
