@@ -370,7 +370,10 @@ describe('LiveState bounds', () => {
     }
     const stats = s.stats();
     expect(stats.users).toBeLessThanOrEqual(1);
-    expect(stats.sessions).toBeGreaterThanOrEqual(0);
-    expect(stats.connections).toBeGreaterThanOrEqual(0);
+    expect(stats.keysEvicted.presences).toBeGreaterThan(0);
+    // The totals and the per-host tables must agree after evictions: nothing counted twice or left behind.
+    const hosts = ['h0', 'h1', 'h2'].map((host) => ev('session.start', { host }));
+    expect(hosts.reduce((sum, e) => sum + s.activeSessions('host', e), 0)).toBe(stats.sessions);
+    expect(hosts.reduce((sum, e) => sum + s.activeConnections('host', e), 0)).toBe(stats.connections);
   });
 });
