@@ -1,8 +1,9 @@
 // Shared by `npm test` and `npm run demo`: make sure what they need is installed, the way a new
 // user on a fresh Debian machine would otherwise have to find out by hand.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { continueOnPinnedRuntime, installPackages, PINNED_NODE, runtimePackage } from './runtime.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -15,16 +16,24 @@ function run(command, args) {
   if (result.status !== 0) throw new Error(`"${command} ${args.join(' ')}" failed (exit ${result.status})`);
 }
 
-/** npm packages and the compiled dist/ (npm ci runs the build in `prepare`). */
+/**
+ * npm packages (installed on the pinned Node.js) and the compiled dist/ (npm ci runs the build
+ * in `prepare`); then the calling script carries on on the pinned runtime.
+ */
 export function ensureNodeModules() {
-  if (!existsSync(new URL('../../node_modules/.package-lock.json', import.meta.url))) {
-    log('installing npm packages (npm ci)');
-    run('npm', ['ci', '--no-audit', '--no-fund']);
-  }
+  if (!installedOnPinnedRuntime()) installPackages();
   if (!existsSync(new URL('../../dist/cli/main.js', import.meta.url))) {
     log('building (npm run build)');
     run('npm', ['run', 'build']);
   }
+  continueOnPinnedRuntime();
+}
+
+/** node_modules exists and its node (the optional node-<os>-<arch> dependency) is the pinned one. */
+function installedOnPinnedRuntime() {
+  if (!existsSync(new URL('../../node_modules/.package-lock.json', import.meta.url))) return false;
+  const bin = new URL(`../../node_modules/${runtimePackage()}/package.json`, import.meta.url);
+  return existsSync(bin) && JSON.parse(readFileSync(bin, 'utf8')).version === PINNED_NODE;
 }
 
 export function findNatsServer() {

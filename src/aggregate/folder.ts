@@ -14,7 +14,7 @@ import type { HistorySink, ViewChange } from './types.js';
  * keeps it); a pending list past `maxPending` gives up its oldest changes (counted), since a
  * core-NATS subscription cannot be paused.
  *
- * Synchronous apart from the callbacks: the view and better-sqlite3 are synchronous, so folds
+ * Synchronous apart from the callbacks: the view and node:sqlite are synchronous, so folds
  * and commits from several subscriptions interleave only between messages.
  */
 

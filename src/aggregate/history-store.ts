@@ -1,5 +1,6 @@
-import Database from 'better-sqlite3';
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { UserRef } from '../core/events.js';
+import { rowsChanged, inTransaction, openDatabase, pragma, statement, type Statement } from './sqlite.js';
 import { bucketBounds } from './buckets.js';
 import {
   type AlertRecord,
@@ -118,6 +119,7 @@ export interface RecordResult {
 }
 
 type Row = Record<string, unknown>;
+type Params = Record<string, SQLInputValue>;
 
 interface IntervalTable {
   readonly name: 'sessions' | 'connections';
@@ -127,7 +129,7 @@ const SESSIONS: IntervalTable = { name: 'sessions', metaKey: 'max_session_ms' };
 const CONNECTIONS: IntervalTable = { name: 'connections', metaKey: 'max_connection_ms' };
 
 /**
- * The history in an embedded SQLite database (better-sqlite3, synchronous): session and
+ * The history in an embedded SQLite database (node:sqlite, synchronous): session and
  * connection intervals, log-ins per minute per host, alert notices.
  *
  * Writes: record(changes) applies the view's changes in one transaction (call it with a batch,
@@ -144,21 +146,21 @@ const CONNECTIONS: IntervalTable = { name: 'connections', metaKey: 'max_connecti
  * index, so a query reads the intervals of about one longest-session span, not the whole table.
  */
 export class HistoryStore implements History {
-  private readonly db: Database.Database;
+  private readonly db: DatabaseSync;
   private readonly stmts: ReturnType<HistoryStore['prepare']>;
-  private readonly queries = new Map<string, Database.Statement>();
+  private readonly queries = new Map<string, Statement>();
   private readonly recordTx: (changes: readonly ViewChange[]) => RecordResult;
   private closed = false;
 
   /** Opens (creating and migrating if needed) the database at `path`, or ':memory:'. */
   constructor(path: string, options: HistoryStoreOptions = {}) {
-    this.db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.db = openDatabase(path, options.busyTimeoutMs ?? 5000);
     try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      pragma(this.db, 'journal_mode = WAL');
+      pragma(this.db, 'synchronous = NORMAL');
       migrate(this.db);
       this.stmts = this.prepare();
-      this.recordTx = this.db.transaction((changes: readonly ViewChange[]) => this.write(changes));
+      this.recordTx = (changes) => inTransaction(this.db, () => this.write(changes));
     } catch (error) {
       this.db.close();
       throw error;
@@ -166,12 +168,12 @@ export class HistoryStore implements History {
   }
 
   get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+    return pragma(this.db, 'user_version') as number;
   }
 
   /** The journal mode in effect: 'wal' for a file, 'memory' for ':memory:'. */
   get journalMode(): string {
-    return String(this.db.pragma('journal_mode', { simple: true }));
+    return String(pragma(this.db, 'journal_mode'));
   }
 
   // ---- writes -------------------------------------------------------------------------------
@@ -191,11 +193,11 @@ export class HistoryStore implements History {
       let n = 0;
       switch (c.kind) {
         case 'session.opened':
-          n = s.insertSession.run({ ...intervalParams(c), id: c.id }).changes;
+          n = rowsChanged(s.insertSession.run({ ...intervalParams(c), id: c.id }));
           if (n > 0) s.countLogin.run({ host: c.host, minute: Math.floor(c.start / MINUTE) * MINUTE });
           break;
         case 'connection.opened':
-          n = s.insertConnection.run({ ...intervalParams(c), id: c.id, app_id: c.appId }).changes;
+          n = rowsChanged(s.insertConnection.run({ ...intervalParams(c), id: c.id, app_id: c.appId }));
           break;
         case 'session.closed':
         case 'connection.closed': {
@@ -211,26 +213,28 @@ export class HistoryStore implements History {
           break;
         }
         case 'session.reopened':
-          n = s.reopenSession.run({ id: c.id }).changes;
+          n = rowsChanged(s.reopenSession.run({ id: c.id }));
           break;
         case 'connection.reopened':
-          n = s.reopenConnection.run({ id: c.id }).changes;
+          n = rowsChanged(s.reopenConnection.run({ id: c.id }));
           break;
         case 'alert':
-          n = s.insertAlert.run({
-            id: c.id,
-            alert_id: c.alertId,
-            status: c.status,
-            rule: c.rule,
-            severity: c.severity,
-            key: c.key,
-            host: c.host,
-            node: c.node,
-            message: c.message,
-            time: c.time,
-            firing_since: c.firingSince,
-            notification: c.notification,
-          }).changes;
+          n = rowsChanged(
+            s.insertAlert.run({
+              id: c.id,
+              alert_id: c.alertId,
+              status: c.status,
+              rule: c.rule,
+              severity: c.severity,
+              key: c.key,
+              host: c.host,
+              node: c.node,
+              message: c.message,
+              time: c.time,
+              firing_since: c.firingSince,
+              notification: c.notification,
+            }),
+          );
           break;
       }
       if (n > 0) written += 1;
@@ -252,11 +256,11 @@ export class HistoryStore implements History {
         ? { sessions: retention, connections: retention, logins: retention, alerts: retention }
         : retention;
     const s = this.stmts;
-    const chunked = (stmt: Database.Statement, ms: number | undefined): number => {
+    const chunked = (stmt: Statement, ms: number | undefined): number => {
       if (ms === undefined) return 0;
       let total = 0;
       for (;;) {
-        const n = stmt.run({ cutoff: now - ms, limit: PRUNE_CHUNK }).changes;
+        const n = rowsChanged(stmt.run({ cutoff: now - ms, limit: PRUNE_CHUNK }));
         total += n;
         if (n < PRUNE_CHUNK) return total;
       }
@@ -283,7 +287,7 @@ export class HistoryStore implements History {
    * open at `t` on the same host.
    */
   sessionsAt(t: number, filter: SessionAtFilter = {}): SessionEntry[] {
-    const params: Row = { t, span: this.longest(SESSIONS) };
+    const params: Params = { t, span: this.longest(SESSIONS) };
     const where: string[] = [];
     if (filter.host !== undefined) {
       where.push('host = @host COLLATE NOCASE');
@@ -331,7 +335,7 @@ export class HistoryStore implements History {
     const bounds = bucketBounds(query.from, query.to, query.bucket, query.timeZone);
     const from = bounds[0] ?? query.from;
     const to = bounds[bounds.length - 1] ?? query.to;
-    const params: Row = { from, to, span: this.longest(SESSIONS) };
+    const params: Params = { from, to, span: this.longest(SESSIONS) };
     let hostWhere = '';
     if (query.host !== undefined) {
       hostWhere = ' AND host = @host COLLATE NOCASE';
@@ -342,14 +346,14 @@ export class HistoryStore implements History {
       UNION ALL
       SELECT user_key, start_at, end_at FROM sessions
         WHERE start_at < @to AND start_at >= @from - @span AND end_at > @from${hostWhere}`;
-    const rows = this.query(sql).raw(true).all(params) as [string, number, number | null][];
+    const rows = this.query(sql, 'arrays').all(params) as unknown as [string, number, number | null][];
     return peakRows(rows, bounds);
   }
 
   /** Log-ins (session starts) per minute or hour over the whole buckets overlapping [from, to). */
   loginsPer(query: LoginsQuery): LoginRow[] {
     const bounds = bucketBounds(query.from, query.to, query.bucket, query.timeZone);
-    const params: Row = { from: bounds[0] ?? query.from, to: bounds[bounds.length - 1] ?? query.to };
+    const params: Params = { from: bounds[0] ?? query.from, to: bounds[bounds.length - 1] ?? query.to };
     let hostWhere = '';
     if (query.host !== undefined) {
       hostWhere = ' AND host = @host COLLATE NOCASE';
@@ -357,7 +361,7 @@ export class HistoryStore implements History {
     }
     const sql = `SELECT minute, SUM(count) FROM logins WHERE minute >= @from AND minute < @to${hostWhere}
       GROUP BY minute ORDER BY minute`;
-    const rows = this.query(sql).raw(true).all(params) as [number, number][];
+    const rows = this.query(sql, 'arrays').all(params) as unknown as [number, number][];
     const out: LoginRow[] = [];
     let i = 0;
     for (let b = 0; b + 1 < bounds.length; b++) {
@@ -399,7 +403,7 @@ export class HistoryStore implements History {
 
   /** Alert notices with `time` in [from, to), newest first, at most `limit`. */
   alerts(query: AlertsQuery): AlertRecord[] {
-    const params: Row = { from: query.from, to: query.to, limit: Math.max(0, Math.floor(query.limit)) };
+    const params: Params = { from: query.from, to: query.to, limit: Math.max(0, Math.floor(query.limit)) };
     let hostWhere = '';
     if (query.host !== undefined) {
       hostWhere = ' AND host = @host COLLATE NOCASE';
@@ -417,7 +421,7 @@ export class HistoryStore implements History {
    */
   restoreState(since: number): RestoreState {
     const s = this.stmts;
-    const open = (stmt: Database.Statement, connection: boolean): OpenInterval[] =>
+    const open = (stmt: Statement, connection: boolean): OpenInterval[] =>
       (stmt.all() as Row[]).map((r) => ({
         id: String(r.id),
         host: String(r.host),
@@ -426,7 +430,7 @@ export class HistoryStore implements History {
         start: Number(r.start_at),
         appId: connection && typeof r.app_id === 'string' ? r.app_id : null,
       }));
-    const seenIds = (s.recentIds.raw(true).all({ since }) as [string][]).map((r) => r[0]);
+    const seenIds = (s.recentIds.all({ since }) as unknown as [string][]).map((r) => r[0]);
     return {
       sessions: open(s.openSessions, false),
       connections: open(s.openConnections, true),
@@ -453,33 +457,46 @@ export class HistoryStore implements History {
   }
 
   /** A prepared statement per distinct query text (a handful of filter combinations). */
-  private query(sql: string): Database.Statement {
-    let stmt = this.queries.get(sql);
+  private query(sql: string, rows: 'objects' | 'arrays' = 'objects'): Statement {
+    const cacheKey = `${rows}:${sql}`;
+    let stmt = this.queries.get(cacheKey);
     if (stmt === undefined) {
-      stmt = this.db.prepare(sql);
-      this.queries.set(sql, stmt);
+      stmt = statement(this.db, sql, rows);
+      this.queries.set(cacheKey, stmt);
     }
     return stmt;
   }
 
   private prepare() {
     const db = this.db;
-    const insertInterval = (table: string, extra: string): Database.Statement =>
-      db.prepare(`INSERT OR IGNORE INTO ${table}
+    const insertInterval = (table: string, extra: string): Statement =>
+      statement(
+        db,
+        `INSERT OR IGNORE INTO ${table}
         (id, host, node, user_key, directory, user_id, start_at${extra === '' ? '' : `, ${extra}`})
-        VALUES (@id, @host, @node, @user_key, @directory, @user_id, @start_at${extra === '' ? '' : `, @${extra}`})`);
-    const close = (table: string): Database.Statement =>
-      db.prepare(`UPDATE ${table} SET end_at = @end_at, end_id = @end_id, end_reason = @end_reason
+        VALUES (@id, @host, @node, @user_key, @directory, @user_id, @start_at${extra === '' ? '' : `, @${extra}`})`,
+      );
+    const close = (table: string): Statement =>
+      statement(
+        db,
+        `UPDATE ${table} SET end_at = @end_at, end_id = @end_id, end_reason = @end_reason
         WHERE id = @id AND (end_at IS NOT @end_at OR end_id IS NOT @end_id OR end_reason IS NOT @end_reason)
-        RETURNING start_at`);
-    const reopen = (table: string): Database.Statement =>
-      db.prepare(`UPDATE ${table} SET end_at = NULL, end_id = NULL, end_reason = NULL
-        WHERE id = @id AND end_at IS NOT NULL`);
-    const pruneIntervals = (table: string): Database.Statement =>
-      db.prepare(`DELETE FROM ${table} WHERE id IN
-        (SELECT id FROM ${table} WHERE end_at < @cutoff LIMIT @limit)`);
-    const openIntervals = (table: string): Database.Statement =>
-      db.prepare(`SELECT * FROM ${table} WHERE end_at IS NULL ORDER BY start_at, id`);
+        RETURNING start_at`,
+      );
+    const reopen = (table: string): Statement =>
+      statement(
+        db,
+        `UPDATE ${table} SET end_at = NULL, end_id = NULL, end_reason = NULL
+        WHERE id = @id AND end_at IS NOT NULL`,
+      );
+    const pruneIntervals = (table: string): Statement =>
+      statement(
+        db,
+        `DELETE FROM ${table} WHERE id IN
+        (SELECT id FROM ${table} WHERE end_at < @cutoff LIMIT @limit)`,
+      );
+    const openIntervals = (table: string): Statement =>
+      statement(db, `SELECT * FROM ${table} WHERE end_at IS NULL ORDER BY start_at, id`);
     return {
       insertSession: insertInterval('sessions', ''),
       insertConnection: insertInterval('connections', 'app_id'),
@@ -487,33 +504,52 @@ export class HistoryStore implements History {
       closeConnection: close('connections'),
       reopenSession: reopen('sessions'),
       reopenConnection: reopen('connections'),
-      countLogin: db.prepare(`INSERT INTO logins (host, minute, count) VALUES (@host, @minute, 1)
-        ON CONFLICT (host, minute) DO UPDATE SET count = count + 1`),
-      insertAlert: db.prepare(`INSERT OR IGNORE INTO alerts
+      countLogin: statement(
+        db,
+        `INSERT INTO logins (host, minute, count) VALUES (@host, @minute, 1)
+        ON CONFLICT (host, minute) DO UPDATE SET count = count + 1`,
+      ),
+      insertAlert: statement(
+        db,
+        `INSERT OR IGNORE INTO alerts
         (id, alert_id, status, rule, severity, key, host, node, message, time, firing_since, notification)
-        VALUES (@id, @alert_id, @status, @rule, @severity, @key, @host, @node, @message, @time, @firing_since, @notification)`),
-      raiseMeta: db.prepare(`UPDATE meta SET value = @value WHERE key = @key AND value < @value`),
-      readMeta: db.prepare(`SELECT value FROM meta WHERE key = @key`),
+        VALUES (@id, @alert_id, @status, @rule, @severity, @key, @host, @node, @message, @time, @firing_since, @notification)`,
+      ),
+      raiseMeta: statement(db, `UPDATE meta SET value = @value WHERE key = @key AND value < @value`),
+      readMeta: statement(db, `SELECT value FROM meta WHERE key = @key`),
       pruneSessions: pruneIntervals('sessions'),
       pruneConnections: pruneIntervals('connections'),
-      pruneLogins: db.prepare(`DELETE FROM logins WHERE (host, minute) IN
-        (SELECT host, minute FROM logins WHERE minute < @cutoff LIMIT @limit)`),
-      pruneAlerts: db.prepare(`DELETE FROM alerts WHERE id IN
-        (SELECT id FROM alerts WHERE time < @cutoff LIMIT @limit)`),
+      pruneLogins: statement(
+        db,
+        `DELETE FROM logins WHERE (host, minute) IN
+        (SELECT host, minute FROM logins WHERE minute < @cutoff LIMIT @limit)`,
+      ),
+      pruneAlerts: statement(
+        db,
+        `DELETE FROM alerts WHERE id IN
+        (SELECT id FROM alerts WHERE time < @cutoff LIMIT @limit)`,
+      ),
       openSessions: openIntervals('sessions'),
       openConnections: openIntervals('connections'),
-      firingAlerts: db.prepare(`SELECT a.* FROM alerts a
+      firingAlerts: statement(
+        db,
+        `SELECT a.* FROM alerts a
         WHERE a.status = 'firing' AND a.time >= @since
           AND NOT EXISTS (SELECT 1 FROM alerts r WHERE r.alert_id = a.alert_id AND r.status = 'resolved')
           AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.alert_id = a.alert_id AND b.status = 'firing'
             AND (b.notification > a.notification OR (b.notification = a.notification AND b.id > a.id)))
-        ORDER BY a.time`),
-      recentIds: db.prepare(`
+        ORDER BY a.time`,
+      ),
+      recentIds: statement(
+        db,
+        `
         SELECT id FROM sessions WHERE start_at >= @since
         UNION ALL SELECT end_id FROM sessions WHERE end_at >= @since AND end_id IS NOT NULL
         UNION ALL SELECT id FROM connections WHERE start_at >= @since
         UNION ALL SELECT end_id FROM connections WHERE end_at >= @since AND end_id IS NOT NULL
-        UNION ALL SELECT id FROM alerts WHERE time >= @since`),
+        UNION ALL SELECT id FROM alerts WHERE time >= @since`,
+        'arrays',
+      ),
     };
   }
 }
@@ -530,7 +566,7 @@ interface IntervalRow {
   end_reason: string | null;
 }
 
-function intervalParams(c: { host: string; node: string; user: UserRef; start: number }): Row {
+function intervalParams(c: { host: string; node: string; user: UserRef; start: number }): Params {
   return {
     host: c.host,
     node: c.node,
@@ -559,8 +595,8 @@ function alertOf(r: Row): AlertRecord {
 }
 
 /** Applies the migrations the database has not had, each in its own transaction. */
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
+function migrate(db: DatabaseSync): void {
+  const version = pragma(db, 'user_version') as number;
   if (version > MIGRATIONS.length) {
     throw new Error(
       `history database schema version ${version} is newer than this program's (${MIGRATIONS.length}); refusing to open it`,
@@ -568,10 +604,10 @@ function migrate(db: Database.Database): void {
   }
   for (let v = version; v < MIGRATIONS.length; v++) {
     const sql = MIGRATIONS[v] ?? '';
-    db.transaction(() => {
+    inTransaction(db, () => {
       db.exec(sql);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    });
   }
 }
 

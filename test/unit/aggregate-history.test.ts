@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -397,16 +397,16 @@ describe('HistoryStore: the database file', () => {
 
   it('creates the schema in an empty database, in WAL mode', () => {
     const path = join(dir2, 'empty.db');
-    new Database(path).close(); // an empty SQLite file: user_version 0, no tables
+    new DatabaseSync(path).close(); // an empty SQLite file: user_version 0, no tables
     const store = new HistoryStore(path);
     expect(store.schemaVersion).toBe(SCHEMA_VERSION);
     expect(store.journalMode).toBe('wal');
     store.close();
-    const raw = new Database(path, { readonly: true });
+    const raw = new DatabaseSync(path, { readOnly: true });
     const tables = raw
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
-      .pluck()
-      .all();
+      .all()
+      .map((row) => row.name);
     expect(tables).toEqual(['alerts', 'connections', 'logins', 'meta', 'sessions']);
     raw.close();
   });
@@ -426,8 +426,8 @@ describe('HistoryStore: the database file', () => {
 
   it('refuses a database written by a newer schema', () => {
     const path = join(dir2, 'newer.db');
-    const raw = new Database(path);
-    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    const raw = new DatabaseSync(path);
+    raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     expect(() => new HistoryStore(path)).toThrow(/newer than this program/);
   });
