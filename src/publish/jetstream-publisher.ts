@@ -12,7 +12,8 @@ import { isApiError, isJetStreamMissing } from './jetstream-errors.js';
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { streamSubjects } from '../contract/subjects.js';
-import { type NatsLink, raceDeadline } from './nats-connection.js';
+import type { NatsLink } from './nats-link.js';
+import { raceDeadline } from './race-deadline.js';
 import { createLink, type NatsPublisherOptions, publishCore, publishCoreBatch } from './nats-publisher.js';
 import type { OutboxRecord } from './outbox.js';
 import {

@@ -1,7 +1,8 @@
 import { headers, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { StageCounters } from '../core/counters.js';
 import type { Logger } from '../core/logger.js';
-import { BASE_CONNECT_OPTIONS, NatsLink, redactServers } from './nats-connection.js';
+import { BASE_CONNECT_OPTIONS, redactServers } from './nats-connection.js';
+import { NatsLink } from './nats-link.js';
 import type { Outbox, OutboxRecord } from './outbox.js';
 
 /** Shared by the JetStream publisher: connection options and core-NATS publishing. */
