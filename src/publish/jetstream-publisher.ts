@@ -14,7 +14,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { streamSubjects } from '../contract/subjects.js';
 import type { NatsLink } from './nats-link.js';
 import { raceDeadline } from './race-deadline.js';
-import { createLink, type NatsPublisherOptions, publishCore, publishCoreBatch } from './nats-publisher.js';
+import { publishCoreBatch } from './core-fallback.js';
+import { publishWithMsgId } from './msg-id-publish.js';
+import { createLink, type NatsPublisherOptions } from './publisher-link.js';
 import type { OutboxRecord } from './outbox.js';
 import {
   BacklogProgress,
@@ -517,9 +519,9 @@ export class JetStreamPublisher implements Publisher {
       this.window.push(entry);
       try {
         if (this.inStream(record.subject)) {
-          publishCore(nc, record, `${inbox}.${entry.seq}`);
+          publishWithMsgId(nc, record.subject, record.payload, record.id, `${inbox}.${entry.seq}`);
         } else {
-          publishCore(nc, record);
+          publishWithMsgId(nc, record.subject, record.payload, record.id);
           (flushed ??= []).push(entry);
         }
       } catch (error) {
