@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { jetstream } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
+import { publishWithMsgId } from '../publish/msg-id-publish.js';
 import { natsConnectionOptions, type ReadFile } from '../publish/nats-connection.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './aggregator-metrics.js';
 import { ClusterAlerting, clusterRulePaths } from './cluster-alerting.js';
@@ -297,8 +297,6 @@ async function publishDecision(intake: NatsIntake | null, d: ClusterDecision): P
     return;
   }
   if (intake.mode !== 'core') throw new Error('NATS intake still connecting');
-  const h = headers();
-  h.set('Nats-Msg-Id', d.messageId);
-  nc.publish(d.subject, payload, { headers: h });
+  publishWithMsgId(nc, d.subject, payload, d.messageId);
   await nc.flush();
 }

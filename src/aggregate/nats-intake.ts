@@ -20,7 +20,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../core/clock.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
-import { NatsLink, raceDeadline } from '../publish/nats-connection.js';
+import { NatsLink } from '../publish/nats-link.js';
+import { raceDeadline } from '../publish/race-deadline.js';
 import type { Folder } from './folder.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { StageCounters } from '../core/counters.js';
 import { totalRejected } from '../core/counters.js';
-import type { NatsState } from '../publish/nats-publisher.js';
+import type { NatsState } from '../publish/publisher.js';
 import type { RuleCounters } from '../rules/engine/evaluator.js';
 import type { LiveStateStats } from '../state/live-state.js';
 

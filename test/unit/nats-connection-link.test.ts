@@ -1,6 +1,6 @@
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NatsLink } from '../../src/publish/nats-connection.js';
+import { NatsLink } from '../../src/publish/nats-link.js';
 import { BacklogProgress } from '../../src/publish/publisher.js';
 import { waitFor } from '../helpers/wait.js';
 import { captureLog } from '../helpers/capture.js';

@@ -1,11 +1,15 @@
-import { headers, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import type { StageCounters } from '../core/counters.js';
 import type { Logger } from '../core/logger.js';
-import { BASE_CONNECT_OPTIONS, NatsLink, redactServers } from './nats-connection.js';
-import type { Outbox, OutboxRecord } from './outbox.js';
+import { BASE_CONNECT_OPTIONS, redactServers } from './nats-connection.js';
+import { NatsLink } from './nats-link.js';
+import type { Outbox } from './outbox.js';
 
-/** Shared by the JetStream publisher: connection options and core-NATS publishing. */
-export type { NatsState } from './publisher.js';
+/**
+ * What every NATS publisher is given (servers, outbox, counters, connect options) and the one
+ * connection it keeps, made from that. `servers` and `name` always win over the ready-made connect
+ * options, so the log names what the publisher was configured with.
+ */
 
 export interface NatsPublisherOptions {
   readonly servers: readonly string[];
@@ -45,17 +49,4 @@ export function createLink(options: NatsPublisherOptions): NatsLink {
       ? { unreachableLogAfterMs: options.unreachableLogAfterMs }
       : {}),
   });
-}
-
-/** Publishes the records on core NATS with their `Nats-Msg-Id`, then one flush round trip. */
-export async function publishCoreBatch(nc: NatsConnection, batch: readonly OutboxRecord[]): Promise<void> {
-  for (const record of batch) publishCore(nc, record);
-  await nc.flush();
-}
-
-/** One record on core NATS, with its id as `Nats-Msg-Id`; `reply` asks JetStream for a PubAck there. */
-export function publishCore(nc: NatsConnection, record: OutboxRecord, reply?: string): void {
-  const h = headers();
-  h.set('Nats-Msg-Id', record.id);
-  nc.publish(record.subject, record.payload, reply === undefined ? { headers: h } : { headers: h, reply });
 }
