@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { raceDeadline } from '../publish/race-deadline.js';
+import { raceDeadline } from '../core/race-deadline.js';
 import type { ReloadOutcome, RuleFilesReloader } from '../rules/reloader.js';
 import { formatRuleIssue } from '../rules/types.js';
 import {

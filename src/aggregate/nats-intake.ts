@@ -21,7 +21,7 @@ import type { Clock } from '../core/clock.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { NatsLink } from '../publish/nats-link.js';
-import { raceDeadline } from '../publish/race-deadline.js';
+import { raceDeadline } from '../core/race-deadline.js';
 import type { Folder } from './folder.js';
 
 /**

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { raceDeadline } from '../core/race-deadline.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { type Datagram, unpackBatch } from './datagram-batch.js';
@@ -124,15 +125,7 @@ export class UdpSource implements Lifecycle {
     });
     this.send({ type: 'stop' });
     this.pull();
-    const wait = Math.max(0, deadline - Date.now());
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      closed,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, wait);
-      }),
-    ]);
-    clearTimeout(timer);
+    await raceDeadline(closed, deadline);
     if (!this.finished) {
       // Out of time: what the reader still holds is given up, and counted.
       this.options.log.warn({ held: this.readerDepth }, 'UDP reader did not drain before the deadline');
@@ -190,7 +183,7 @@ export class UdpSource implements Lifecycle {
       });
       thread.on('error', (error) => {
         if (!started) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
         this.options.log.error({ err: error }, 'UDP reader thread failed');

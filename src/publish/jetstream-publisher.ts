@@ -17,7 +17,7 @@ import {
   type PublishMode,
   Wakeup,
 } from './publisher.js';
-import { raceDeadline } from './race-deadline.js';
+import { raceDeadline } from '../core/race-deadline.js';
 import { RetryBackoff } from './retry-backoff.js';
 import { desiredStreams, ensureStreams, type JetStreamStreams } from './stream-setup.js';
 

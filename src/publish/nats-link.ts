@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { errorMessage } from './error-message.js';
 import { BASE_CONNECT_OPTIONS, redactServers } from './nats-connection.js';
 import { type NatsState, Wakeup } from './publisher.js';
-import { raceDeadline } from './race-deadline.js';
+import { raceDeadline } from '../core/race-deadline.js';
 
 /**
  * The one NATS connection a publisher (or the aggregator's intake) keeps, reconnecting forever,

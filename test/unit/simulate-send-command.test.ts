@@ -1,10 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import {
-  parseIntegerArg,
-  parseListArg,
-  parseNonNegativeArg,
-  UsageError,
-} from '../../src/cli/args.js';
+import { parseIntegerArg, parseListArg, parseNonNegativeArg, UsageError } from '../../src/cli/args.js';
 import { parseSendArgs, runSendCommand } from '../../src/cli/send-command.js';
 import { captureText as capture } from '../helpers/capture.js';
 
