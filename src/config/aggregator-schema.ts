@@ -7,16 +7,11 @@
 import { DAY, HOUR, type KeySpec, MINUTE, SECOND, key } from './key-spec.js';
 import {
   LOG_LEVEL_KEY,
-  NATS_AUTH_KEYS,
-  NATS_SERVERS_KEY,
-  alertsStreamKey,
   dataDirKey,
-  eventsStreamKey,
   httpHostKey,
   httpPortKey,
-  jetstreamEnabledKey,
-  natsNameKey,
-  natsSubjectPrefixKey,
+  jetstreamStreamKeys,
+  natsKeys,
   rulesPathsKey,
   rulesTimezoneKey,
   shutdownTimeoutKey,
@@ -54,19 +49,17 @@ export function defaultConsumerName(hostname: string): string {
 }
 
 export const AGGREGATOR_KEYS = {
-  natsServers: NATS_SERVERS_KEY,
-  natsSubjectPrefix: natsSubjectPrefixKey(
+  ...natsKeys(
     "The sidecars' subject prefix: the aggregator reads <prefix>.events.>, .rejects.>, .alerts.> and .status.>.",
+    'sense-aggregator/<host name>',
+    ({ hostname }) => `sense-aggregator/${hostname}`,
   ),
-  natsName: natsNameKey('sense-aggregator/<host name>', ({ hostname }) => `sense-aggregator/${hostname}`),
-  ...NATS_AUTH_KEYS,
-  jetstreamEnabled: jetstreamEnabledKey(
-    "Read the sidecars' streams through a durable consumer; false, or a server without JetStream, uses plain subscriptions.",
-  ),
-  jetstreamEventsStream: eventsStreamKey(
-    "The sidecars' stream of events and rejects (their jetstream.eventsStream).",
-  ),
-  jetstreamAlertsStream: alertsStreamKey("The sidecars' stream of alerts (their jetstream.alertsStream)."),
+  ...jetstreamStreamKeys({
+    enabled:
+      "Read the sidecars' streams through a durable consumer; false, or a server without JetStream, uses plain subscriptions.",
+    eventsStream: "The sidecars' stream of events and rejects (their jetstream.eventsStream).",
+    alertsStream: "The sidecars' stream of alerts (their jetstream.alertsStream).",
+  }),
   consumerName: key<string>({
     path: 'consumer.name',
     description:

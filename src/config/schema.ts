@@ -7,17 +7,12 @@
 import { GiB, HOUR, KiB, type KeySpec, MINUTE, MiB, SECOND, key } from './key-spec.js';
 import {
   LOG_LEVEL_KEY,
-  NATS_AUTH_KEYS,
-  NATS_SERVERS_KEY,
-  alertsStreamKey,
   dataDirKey,
-  eventsStreamKey,
   httpHostKey,
   httpPortKey,
-  jetstreamEnabledKey,
+  jetstreamStreamKeys,
   listenAddress,
-  natsNameKey,
-  natsSubjectPrefixKey,
+  natsKeys,
   rulesPathsKey,
   rulesTimezoneKey,
   shutdownTimeoutKey,
@@ -86,12 +81,11 @@ export const KEYS = {
     schema: listOf(sourceRange, 'IP addresses or CIDRs like 10.0.0.0/8'),
     list: true,
   }),
-  natsServers: NATS_SERVERS_KEY,
-  natsSubjectPrefix: natsSubjectPrefixKey(
+  ...natsKeys(
     'First token(s) of every subject published: letters, digits, _ and -, joined by dots.',
+    'sense-sidecar/<node>',
+    ({ node }) => `sense-sidecar/${node}`,
   ),
-  natsName: natsNameKey('sense-sidecar/<node>', ({ node }) => `sense-sidecar/${node}`),
-  ...NATS_AUTH_KEYS,
   rulesPaths: rulesPathsKey(
     'Rule files, or directories of rule files, to load; empty = no rules.',
     'rules',
@@ -130,13 +124,12 @@ export const KEYS = {
     default: () => 30 * SECOND,
     schema: durationBetween(SECOND, HOUR),
   }),
-  jetstreamEnabled: jetstreamEnabledKey(
-    'Publish into JetStream streams with acknowledgements; false, or a server without JetStream, uses core NATS.',
-  ),
-  jetstreamEventsStream: eventsStreamKey(
-    'Stream for events and rejects (subjects <prefix>.events.> and <prefix>.rejects.>).',
-  ),
-  jetstreamAlertsStream: alertsStreamKey('Stream for alerts (subjects <prefix>.alerts.>).'),
+  ...jetstreamStreamKeys({
+    enabled:
+      'Publish into JetStream streams with acknowledgements; false, or a server without JetStream, uses core NATS.',
+    eventsStream: 'Stream for events and rejects (subjects <prefix>.events.> and <prefix>.rejects.>).',
+    alertsStream: 'Stream for alerts (subjects <prefix>.alerts.>).',
+  }),
   jetstreamReplicas: key<number>({
     path: 'jetstream.replicas',
     description: 'Replicas of each stream the sidecar creates (1 for a single server, 3 in a cluster).',

@@ -40,7 +40,7 @@ function optionalTextKey(path: string, description: string): KeySpec<string> {
   return key<string>({ path, description, defaultText: '', default: () => '', schema: optionalText });
 }
 
-export const NATS_SERVERS_KEY = key<string[]>({
+const NATS_SERVERS_KEY = key<string[]>({
   path: 'nats.servers',
   description: 'NATS servers: nats://, tls://, ws:// or wss:// URLs, or host:port; empty = the default.',
   defaultText: '[nats://127.0.0.1:4222]',
@@ -51,7 +51,7 @@ export const NATS_SERVERS_KEY = key<string[]>({
 });
 
 /** Authentication and TLS; both programs list them in this order, right after nats.name. */
-export const NATS_AUTH_KEYS = {
+const NATS_AUTH_KEYS = {
   natsToken: optionalTextKey(
     'nats.token',
     'NATS token; prefer the environment or nats.tokenFile. Never logged.',
@@ -90,7 +90,7 @@ export const LOG_LEVEL_KEY = key<LogLevel>({
   schema: oneOf(LOG_LEVELS),
 });
 
-export function natsSubjectPrefixKey(description: string): KeySpec<string> {
+function natsSubjectPrefixKey(description: string): KeySpec<string> {
   return key<string>({
     path: 'nats.subjectPrefix',
     description,
@@ -103,10 +103,7 @@ export function natsSubjectPrefixKey(description: string): KeySpec<string> {
   });
 }
 
-export function natsNameKey(
-  defaultText: string,
-  byDefault: (context: DefaultContext) => string,
-): KeySpec<string> {
+function natsNameKey(defaultText: string, byDefault: (context: DefaultContext) => string): KeySpec<string> {
   return key<string>({
     path: 'nats.name',
     description: 'Connection name the NATS server shows in its monitoring and logs.',
@@ -116,7 +113,7 @@ export function natsNameKey(
   });
 }
 
-export function jetstreamEnabledKey(description: string): KeySpec<boolean> {
+function jetstreamEnabledKey(description: string): KeySpec<boolean> {
   return key<boolean>({
     path: 'jetstream.enabled',
     description,
@@ -130,11 +127,11 @@ function streamKey(path: string, description: string, name: string): KeySpec<str
   return key<string>({ path, description, defaultText: name, default: () => name, schema: streamName });
 }
 
-export function eventsStreamKey(description: string): KeySpec<string> {
+function eventsStreamKey(description: string): KeySpec<string> {
   return streamKey('jetstream.eventsStream', description, DEFAULT_EVENTS_STREAM);
 }
 
-export function alertsStreamKey(description: string): KeySpec<string> {
+function alertsStreamKey(description: string): KeySpec<string> {
   return streamKey('jetstream.alertsStream', description, DEFAULT_ALERTS_STREAM);
 }
 
@@ -203,12 +200,37 @@ export function shutdownTimeoutKey(description: string): KeySpec<number> {
   });
 }
 
-/** The `nats.*` keys of a program, whichever wording its prefix and name keys have. */
-export type NatsKeys = {
-  readonly natsServers: KeySpec<string[]>;
-  readonly natsSubjectPrefix: KeySpec<string>;
-  readonly natsName: KeySpec<string>;
-} & typeof NATS_AUTH_KEYS;
+/**
+ * A program's `nats.*` keys in reference order: the shared servers and auth/TLS keys around its
+ * own wording of the subject prefix and its own default connection name.
+ */
+export function natsKeys(
+  subjectPrefixDescription: string,
+  nameDefaultText: string,
+  nameDefault: (context: DefaultContext) => string,
+) {
+  return {
+    natsServers: NATS_SERVERS_KEY,
+    natsSubjectPrefix: natsSubjectPrefixKey(subjectPrefixDescription),
+    natsName: natsNameKey(nameDefaultText, nameDefault),
+    ...NATS_AUTH_KEYS,
+  } as const;
+}
+
+export type NatsKeys = ReturnType<typeof natsKeys>;
+
+/** The first three `jetstream.*` keys, which both programs have, each in its own wording. */
+export function jetstreamStreamKeys(descriptions: {
+  readonly enabled: string;
+  readonly eventsStream: string;
+  readonly alertsStream: string;
+}) {
+  return {
+    jetstreamEnabled: jetstreamEnabledKey(descriptions.enabled),
+    jetstreamEventsStream: eventsStreamKey(descriptions.eventsStream),
+    jetstreamAlertsStream: alertsStreamKey(descriptions.alertsStream),
+  } as const;
+}
 
 /** The `nats` section in key order (the order issues from the environment are reported in). */
 export function readNatsSection(
