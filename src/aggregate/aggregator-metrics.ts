@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { scrapedMetrics } from '../observe/scraped-metrics.js';
 import type { ClusterAlertingStats } from './cluster-alerting.js';
 import type { ClusterView } from './cluster-view.js';
 import type { FolderStats } from './folder.js';
@@ -32,50 +33,13 @@ export interface AggregatorMetrics {
 
 export const AGGREGATOR_METRIC_PREFIX = 'sense_aggregator_';
 
-type Labels<L extends string> = Readonly<Record<L, string>>;
-
 export function createAggregatorMetrics(
   sources: AggregatorMetricSources,
   options: { readonly defaultMetrics?: boolean } = {},
 ): AggregatorMetrics {
   const registry = new Registry();
-  const name = (suffix: string): string => AGGREGATOR_METRIC_PREFIX + suffix;
+  const { counter, gauge } = scrapedMetrics(registry, AGGREGATOR_METRIC_PREFIX, Number.isFinite);
 
-  const counter = <L extends string>(
-    suffix: string,
-    help: string,
-    labelNames: readonly L[],
-    read: () => Iterable<readonly [Labels<L>, number]>,
-  ): void => {
-    new Counter<L>({
-      name: name(suffix),
-      help,
-      labelNames,
-      registers: [registry],
-      collect(this: Counter<L>) {
-        this.reset();
-        for (const [labels, value] of read())
-          if (Number.isFinite(value) && value >= 0) this.inc(labels, value);
-      },
-    });
-  };
-  const gauge = <L extends string>(
-    suffix: string,
-    help: string,
-    labelNames: readonly L[],
-    read: () => Iterable<readonly [Labels<L>, number]>,
-  ): void => {
-    new Gauge<L>({
-      name: name(suffix),
-      help,
-      labelNames,
-      registers: [registry],
-      collect(this: Gauge<L>) {
-        this.reset();
-        for (const [labels, value] of read()) if (Number.isFinite(value)) this.set(labels, value);
-      },
-    });
-  };
   const one = (value: number): [readonly [Record<string, never>, number]] => [[{}, value]];
 
   // One nodes() reading per scrape: the per-node gauges below are collected in the same turn.

@@ -9,9 +9,10 @@ import {
   type AggregatorConfig,
 } from './aggregator-schema.js';
 import { formatIssueWithPrefix } from './issues.js';
-import { byPosition, createKeyReader } from './key-reader.js';
+import { type LoadResult, loadKeys } from './key-reader.js';
 import { keyReferences, renderConfigReference } from './reference.js';
-import type { DefaultContext } from './schema.js';
+import { readNatsSection } from './shared-keys.js';
+import type { DefaultContext } from './key-spec.js';
 import type { ConfigIssue } from './types.js';
 
 export interface LoadAggregatorConfigInput {
@@ -24,61 +25,43 @@ export interface LoadAggregatorConfigInput {
   readonly timezone?: string | undefined;
 }
 
-export type AggregatorConfigResult =
-  | { readonly ok: true; readonly config: AggregatorConfig }
-  | { readonly ok: false; readonly issues: ConfigIssue[] };
+export type AggregatorConfigResult = LoadResult<AggregatorConfig>;
 
 export function loadAggregatorConfig(input: LoadAggregatorConfigInput): AggregatorConfigResult {
-  const { issues, read } = createKeyReader(input, {
-    specs: AGGREGATOR_KEY_SPECS,
-    envPrefix: AGGREGATOR_ENV_PREFIX,
+  const catalog = { specs: AGGREGATOR_KEY_SPECS, envPrefix: AGGREGATOR_ENV_PREFIX };
+  return loadKeys(input, catalog, ({ read }) => {
+    const c: DefaultContext = {
+      hostname: input.hostname,
+      node: input.hostname,
+      timezone: input.timezone ?? 'UTC',
+    };
+    const config: AggregatorConfig = {
+      nats: readNatsSection(read, K, c),
+      jetstream: {
+        enabled: read(K.jetstreamEnabled, c),
+        eventsStream: read(K.jetstreamEventsStream, c),
+        alertsStream: read(K.jetstreamAlertsStream, c),
+      },
+      consumer: { name: read(K.consumerName, c) },
+      http: {
+        host: read(K.httpHost, c),
+        port: read(K.httpPort, c),
+        maxStreamClients: read(K.httpMaxStreamClients, c),
+      },
+      dataDir: read(K.dataDir, c),
+      history: { retentionMs: read(K.historyRetention, c) },
+      sessions: { idleTimeoutMs: read(K.sessionsIdleTimeout, c) },
+      nodes: {
+        expected: read(K.nodesExpected, c),
+        statusSilentAfterMs: read(K.nodesStatusSilentAfter, c),
+        datagramsSilentAfterMs: read(K.nodesDatagramsSilentAfter, c),
+      },
+      rules: { paths: read(K.rulesPaths, c), timezone: read(K.rulesTimezone, c) },
+      log: { level: read(K.logLevel, c) },
+      shutdown: { timeoutMs: read(K.shutdownTimeout, c) },
+    };
+    return config;
   });
-  const c: DefaultContext = {
-    hostname: input.hostname,
-    node: input.hostname,
-    timezone: input.timezone ?? 'UTC',
-  };
-  const config: AggregatorConfig = {
-    nats: {
-      servers: read(K.natsServers, c),
-      subjectPrefix: read(K.natsSubjectPrefix, c),
-      name: read(K.natsName, c),
-      token: read(K.natsToken, c),
-      tokenFile: read(K.natsTokenFile, c),
-      user: read(K.natsUser, c),
-      password: read(K.natsPassword, c),
-      passwordFile: read(K.natsPasswordFile, c),
-      nkeySeedFile: read(K.natsNkeySeedFile, c),
-      credsFile: read(K.natsCredsFile, c),
-      tlsCaFile: read(K.natsTlsCaFile, c),
-      tlsCertFile: read(K.natsTlsCertFile, c),
-      tlsKeyFile: read(K.natsTlsKeyFile, c),
-    },
-    jetstream: {
-      enabled: read(K.jetstreamEnabled, c),
-      eventsStream: read(K.jetstreamEventsStream, c),
-      alertsStream: read(K.jetstreamAlertsStream, c),
-    },
-    consumer: { name: read(K.consumerName, c) },
-    http: {
-      host: read(K.httpHost, c),
-      port: read(K.httpPort, c),
-      maxStreamClients: read(K.httpMaxStreamClients, c),
-    },
-    dataDir: read(K.dataDir, c),
-    history: { retentionMs: read(K.historyRetention, c) },
-    sessions: { idleTimeoutMs: read(K.sessionsIdleTimeout, c) },
-    nodes: {
-      expected: read(K.nodesExpected, c),
-      statusSilentAfterMs: read(K.nodesStatusSilentAfter, c),
-      datagramsSilentAfterMs: read(K.nodesDatagramsSilentAfter, c),
-    },
-    rules: { paths: read(K.rulesPaths, c), timezone: read(K.rulesTimezone, c) },
-    log: { level: read(K.logLevel, c) },
-    shutdown: { timeoutMs: read(K.shutdownTimeout, c) },
-  };
-  if (issues.length > 0) return { ok: false, issues: issues.sort(byPosition) };
-  return { ok: true, config };
 }
 
 /** One issue as the operator reads it, with the aggregator's variable names. */

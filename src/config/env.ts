@@ -4,7 +4,8 @@
  * not set. Names are matched case-insensitively, as Windows does.
  */
 import { ENV_PREFIX, envNameFor } from './env-names.js';
-import { KEY_SPECS, type KeySpec } from './schema.js';
+import type { KeySpec } from './key-spec.js';
+import { KEY_SPECS } from './schema.js';
 import { closest } from './suggest.js';
 import type { ConfigIssue } from './types.js';
 

@@ -1,7 +1,9 @@
 /**
  * IP addresses and CIDRs as 128-bit numbers (four unsigned 32-bit words, most significant first).
  * IPv4 is stored IPv4-mapped (`::ffff:a.b.c.d`), so one comparison covers IPv4, IPv6 and mapped
- * addresses alike, and an IPv4 prefix /n is the mapped prefix /96+n.
+ * addresses alike, and an IPv4 prefix /n is the mapped prefix /96+n. Parsing is ours (not
+ * node:net) because it validates config values with our own messages and refuses forms like
+ * `01.2.3.4`; matching senders against the parsed ranges is net.BlockList's (address-filter.ts).
  */
 
 export type Words = readonly [number, number, number, number];
@@ -85,7 +87,7 @@ function maskWord(prefix: number, index: number): number {
 }
 
 /** Masks for each word of a 128-bit prefix. */
-export function prefixMask(prefix: number): Words {
+function prefixMask(prefix: number): Words {
   return [maskWord(prefix, 0), maskWord(prefix, 1), maskWord(prefix, 2), maskWord(prefix, 3)];
 }
 
@@ -93,7 +95,8 @@ function formatIpv4(word: number): string {
   return [word >>> 24, (word >>> 16) & 255, (word >>> 8) & 255, word & 255].join('.');
 }
 
-function formatIpv6(words: Words): string {
+/** RFC 5952 text of a 128-bit address (mapped IPv4 comes out as `::ffff:a00:1`). */
+export function formatIpv6(words: Words): string {
   const groups = words.flatMap((w) => [w >>> 16, w & 0xffff]);
   // Compress the longest run of two or more zero groups.
   let bestStart = -1;

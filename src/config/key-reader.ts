@@ -1,12 +1,14 @@
 /**
  * The part of config loading every program shares: YAML (optional) + environment → typed values
  * key by key, with every problem recorded at its file:line:column (or its variable). The
- * sidecar's and the aggregator's loaders each read their own key list through it.
+ * sidecar's and the aggregator's loaders are thin entry points over loadKeys: each names its key
+ * catalog and how its config is assembled. Keys are read in reference order, which is also the
+ * order issues from the environment (all at line 0) keep after sorting.
  */
 import { readEnvironment } from './env.js';
 import { formatPath } from './issues.js';
 import { checkLayout } from './layout.js';
-import type { DefaultContext, KeySpec } from './schema.js';
+import type { DefaultContext, KeySpec } from './key-spec.js';
 import type { ConfigIssue, PathSegment } from './types.js';
 import { emptyYamlSource, readYamlSource } from './yaml-source.js';
 
@@ -91,4 +93,19 @@ export function byPosition(a: ConfigIssue, b: ConfigIssue): number {
   const aEnv = a.line === 0 ? 1 : 0;
   const bEnv = b.line === 0 ? 1 : 0;
   return aEnv - bEnv || a.line - b.line || a.column - b.column;
+}
+
+export type LoadResult<C> =
+  { readonly ok: true; readonly config: C } | { readonly ok: false; readonly issues: ConfigIssue[] };
+
+/** Reads a program's config with `build`, then fails with every issue, sorted, if there is any. */
+export function loadKeys<C>(
+  input: KeyReaderInput,
+  catalog: KeyCatalog,
+  build: (reader: KeyReader) => C,
+): LoadResult<C> {
+  const reader = createKeyReader(input, catalog);
+  const config = build(reader);
+  if (reader.issues.length > 0) return { ok: false, issues: reader.issues.sort(byPosition) };
+  return { ok: true, config };
 }

@@ -4,7 +4,8 @@
  * a key was written in the wrong place (`port` at the top is `udp.port`).
  */
 import { describeValue, formatPath } from './issues.js';
-import { KEY_SPECS, type KeySpec, keyTree } from './schema.js';
+import type { KeySpec } from './key-spec.js';
+import { KEY_SPECS, keyTree } from './schema.js';
 import { closestByEdits, closestByPrefix } from './suggest.js';
 import type { ConfigIssue } from './types.js';
 import type { YamlSource } from './yaml-source.js';

@@ -4,8 +4,10 @@
  * passes `process.env` and `os.hostname()`.
  */
 import { ENV_PREFIX } from './env-names.js';
-import { byPosition, createKeyReader } from './key-reader.js';
-import { type DefaultContext, KEY_SPECS, KEYS } from './schema.js';
+import { type KeyReader, loadKeys } from './key-reader.js';
+import type { DefaultContext } from './key-spec.js';
+import { KEY_SPECS, KEYS } from './schema.js';
+import { readNatsSection } from './shared-keys.js';
 import type { ConfigResult, SidecarConfig } from './types.js';
 import { isNodeName } from './values.js';
 
@@ -25,7 +27,12 @@ export interface LoadConfigInput {
 }
 
 export function loadConfig(input: LoadConfigInput): ConfigResult {
-  const reader = createKeyReader(input, { specs: KEY_SPECS, envPrefix: ENV_PREFIX });
+  return loadKeys(input, { specs: KEY_SPECS, envPrefix: ENV_PREFIX }, (reader) =>
+    readSidecarConfig(input, reader),
+  );
+}
+
+function readSidecarConfig(input: LoadConfigInput, reader: KeyReader): SidecarConfig {
   const { file, issues, read } = reader;
 
   const { hostname } = input;
@@ -44,7 +51,7 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
   }
   const context: DefaultContext = { hostname, node, timezone };
 
-  const config: SidecarConfig = {
+  return {
     node,
     udp: {
       host: read(KEYS.udpHost, context),
@@ -53,21 +60,7 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
       maxDatagramBytes: read(KEYS.udpMaxDatagramBytes, context),
       allowedSources: read(KEYS.udpAllowedSources, context),
     },
-    nats: {
-      servers: read(KEYS.natsServers, context),
-      subjectPrefix: read(KEYS.natsSubjectPrefix, context),
-      name: read(KEYS.natsName, context),
-      token: read(KEYS.natsToken, context),
-      tokenFile: read(KEYS.natsTokenFile, context),
-      user: read(KEYS.natsUser, context),
-      password: read(KEYS.natsPassword, context),
-      passwordFile: read(KEYS.natsPasswordFile, context),
-      nkeySeedFile: read(KEYS.natsNkeySeedFile, context),
-      credsFile: read(KEYS.natsCredsFile, context),
-      tlsCaFile: read(KEYS.natsTlsCaFile, context),
-      tlsCertFile: read(KEYS.natsTlsCertFile, context),
-      tlsKeyFile: read(KEYS.natsTlsKeyFile, context),
-    },
+    nats: readNatsSection(read, KEYS, context),
     rules: { paths: read(KEYS.rulesPaths, context), timezone: read(KEYS.rulesTimezone, context) },
     sessions: {
       inactivityTimeoutMs: read(KEYS.sessionsInactivityTimeout, context),
@@ -111,7 +104,4 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
     },
     shutdown: { timeoutMs: read(KEYS.shutdownTimeout, context) },
   };
-
-  if (issues.length > 0) return { ok: false, issues: issues.sort(byPosition) };
-  return { ok: true, config };
 }

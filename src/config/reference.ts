@@ -1,6 +1,7 @@
 /** The configuration reference: one row per key. The README table is rendered from it. */
 import { ENV_PREFIX, envNameFor } from './env-names.js';
-import { KEY_SPECS, type KeySpec } from './schema.js';
+import type { KeySpec } from './key-spec.js';
+import { KEY_SPECS } from './schema.js';
 
 export interface ConfigKeyReference {
   readonly path: string;

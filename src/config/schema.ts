@@ -1,64 +1,35 @@
 /**
- * Every config key: its path (operators script against these names), what it means, its default
- * and how its value is checked. The environment names, the reference table, the unknown-key
- * suggestions and the loader are all derived from this one list.
+ * Every sidecar config key: its path (operators script against these names), what it means, its
+ * default and how its value is checked. The environment names, the reference table, the
+ * unknown-key suggestions and the loader are all derived from this one list. Keys the aggregator
+ * has too come from shared-keys.ts; the order here is the reference order.
  */
-import { DEFAULT_ALERTS_STREAM, DEFAULT_EVENTS_STREAM, DEFAULT_SUBJECT_PREFIX } from '../contract/streams.js';
-import { LOG_LEVELS, type LogLevel } from './types.js';
+import { GiB, HOUR, KiB, type KeySpec, MINUTE, MiB, SECOND, key } from './key-spec.js';
+import {
+  LOG_LEVEL_KEY,
+  dataDirKey,
+  httpHostKey,
+  httpPortKey,
+  jetstreamStreamKeys,
+  listenAddress,
+  natsKeys,
+  rulesPathsKey,
+  rulesTimezoneKey,
+  shutdownTimeoutKey,
+} from './shared-keys.js';
 
 export type { ConfigIssue, ConfigResult, LogLevel, SidecarConfig } from './types.js';
 import {
-  type ValueSchema,
+  booleanValue,
   durationBetween,
   integerBetween,
-  isListenAddress,
   isNodeName,
-  isSubjectPrefix,
-  isTimeZone,
-  booleanValue,
   optionalText,
   listOf,
-  natsServer,
-  oneOf,
   sizeBetween,
   sourceRange,
   textMatching,
 } from './values.js';
-
-/** What computed defaults may depend on. */
-export interface DefaultContext {
-  readonly hostname: string;
-  /** The node name once known (the host name while `node` itself is being read). */
-  readonly node: string;
-  /** The system's IANA time zone. */
-  readonly timezone: string;
-}
-
-export interface KeySpec<T> {
-  /** Dotted path, exactly as operators write it: `udp.receiveBufferBytes`. */
-  readonly path: string;
-  /** One line for the reference table and the example file. */
-  readonly description: string;
-  /** The default as the reference shows it (in the syntax the key accepts). */
-  readonly defaultText: string;
-  readonly default: (context: DefaultContext) => T;
-  readonly schema: ValueSchema<T>;
-  /** The value is a list; from the environment it is comma-separated. */
-  readonly list: boolean;
-  /** For lists: an empty list means the default rather than "none". */
-  readonly emptyMeansDefault: boolean;
-}
-
-function key<T>(spec: Omit<KeySpec<T>, 'list' | 'emptyMeansDefault'> & Partial<KeySpec<T>>): KeySpec<T> {
-  return { list: false, emptyMeansDefault: false, ...spec };
-}
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const GiB = 1024 * MiB;
-const SECOND = 1_000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
 
 /**
  * Upper bounds guard against typos (an extra zero) and values Node cannot honour
@@ -77,10 +48,7 @@ export const KEYS = {
     description: 'Address the UDP socket listens on; 0.0.0.0 or :: to accept datagrams from other hosts.',
     defaultText: '127.0.0.1',
     default: () => '127.0.0.1',
-    schema: textMatching(
-      isListenAddress,
-      'an IP address or host name to listen on (e.g. 127.0.0.1, 0.0.0.0 or ::)',
-    ),
+    schema: listenAddress('127.0.0.1, 0.0.0.0 or ::'),
   }),
   udpPort: key<number>({
     path: 'udp.port',
@@ -113,120 +81,19 @@ export const KEYS = {
     schema: listOf(sourceRange, 'IP addresses or CIDRs like 10.0.0.0/8'),
     list: true,
   }),
-  natsServers: key<string[]>({
-    path: 'nats.servers',
-    description: 'NATS servers: nats://, tls://, ws:// or wss:// URLs, or host:port; empty = the default.',
-    defaultText: '[nats://127.0.0.1:4222]',
-    default: () => ['nats://127.0.0.1:4222'],
-    schema: listOf(natsServer, 'URLs like nats://host:4222'),
-    list: true,
-    emptyMeansDefault: true,
-  }),
-  natsSubjectPrefix: key<string>({
-    path: 'nats.subjectPrefix',
-    description: 'First token(s) of every subject published: letters, digits, _ and -, joined by dots.',
-    defaultText: DEFAULT_SUBJECT_PREFIX,
-    default: () => DEFAULT_SUBJECT_PREFIX,
-    schema: textMatching(
-      isSubjectPrefix,
-      'subject tokens of letters, digits, "_" or "-" joined by "." (e.g. sense or qlik.sense)',
-    ),
-  }),
-  natsName: key<string>({
-    path: 'nats.name',
-    description: 'Connection name the NATS server shows in its monitoring and logs.',
-    defaultText: 'sense-sidecar/<node>',
-    default: ({ node }) => `sense-sidecar/${node}`,
-    schema: textMatching((text) => text.trim() !== '', 'a connection name that is not empty'),
-  }),
-  natsToken: key<string>({
-    path: 'nats.token',
-    description: 'NATS token; prefer the environment or nats.tokenFile. Never logged.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  natsTokenFile: key<string>({
-    path: 'nats.tokenFile',
-    description: 'File holding the NATS token.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  natsUser: key<string>({
-    path: 'nats.user',
-    description: 'NATS user name (with nats.password or nats.passwordFile).',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  natsPassword: key<string>({
-    path: 'nats.password',
-    description: 'NATS password; prefer the environment or nats.passwordFile. Never logged.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  natsPasswordFile: key<string>({
-    path: 'nats.passwordFile',
-    description: 'File holding the NATS password.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  natsNkeySeedFile: key<string>({
-    path: 'nats.nkeySeedFile',
-    description: 'File holding an NKey seed (SU...) to authenticate with.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  natsCredsFile: key<string>({
-    path: 'nats.credsFile',
-    description: 'A .creds file (user JWT and NKey seed) to authenticate with.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  natsTlsCaFile: key<string>({
-    path: 'nats.tlsCaFile',
-    description: 'CA certificate (PEM) to verify the NATS server with; setting any TLS file turns TLS on.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  natsTlsCertFile: key<string>({
-    path: 'nats.tlsCertFile',
-    description: 'Client certificate (PEM) for TLS client authentication.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  natsTlsKeyFile: key<string>({
-    path: 'nats.tlsKeyFile',
-    description: 'Private key (PEM) of the client certificate.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  rulesPaths: key<string[]>({
-    path: 'rules.paths',
-    description: 'Rule files, or directories of rule files, to load; empty = no rules.',
-    defaultText: '[rules]',
-    default: () => ['rules'],
-    schema: listOf(
-      textMatching((text) => text.trim() !== '', 'a file or directory path'),
-      'rule files or directories, e.g. [rules]',
-    ),
-    list: true,
-  }),
-  rulesTimezone: key<string>({
-    path: 'rules.timezone',
-    description: 'IANA time zone for schedules, hour and weekday facts when a rule file names none.',
-    defaultText: '<system zone>',
-    default: ({ timezone }) => timezone,
-    schema: textMatching(isTimeZone, 'an IANA time zone name (e.g. Europe/Stockholm or UTC)'),
-  }),
+  ...natsKeys(
+    'First token(s) of every subject published: letters, digits, _ and -, joined by dots.',
+    'sense-sidecar/<node>',
+    ({ node }) => `sense-sidecar/${node}`,
+  ),
+  rulesPaths: rulesPathsKey(
+    'Rule files, or directories of rule files, to load; empty = no rules.',
+    'rules',
+    'rule',
+  ),
+  rulesTimezone: rulesTimezoneKey(
+    'IANA time zone for schedules, hour and weekday facts when a rule file names none.',
+  ),
   sessionsInactivityTimeout: key<number>({
     path: 'sessions.inactivityTimeout',
     description:
@@ -257,27 +124,11 @@ export const KEYS = {
     default: () => 30 * SECOND,
     schema: durationBetween(SECOND, HOUR),
   }),
-  jetstreamEnabled: key<boolean>({
-    path: 'jetstream.enabled',
-    description:
+  ...jetstreamStreamKeys({
+    enabled:
       'Publish into JetStream streams with acknowledgements; false, or a server without JetStream, uses core NATS.',
-    defaultText: 'true',
-    default: () => true,
-    schema: booleanValue,
-  }),
-  jetstreamEventsStream: key<string>({
-    path: 'jetstream.eventsStream',
-    description: 'Stream for events and rejects (subjects <prefix>.events.> and <prefix>.rejects.>).',
-    defaultText: DEFAULT_EVENTS_STREAM,
-    default: () => DEFAULT_EVENTS_STREAM,
-    schema: textMatching((t) => /^[A-Za-z0-9_-]{1,64}$/.test(t), 'a stream name of letters, digits, _ and -'),
-  }),
-  jetstreamAlertsStream: key<string>({
-    path: 'jetstream.alertsStream',
-    description: 'Stream for alerts (subjects <prefix>.alerts.>).',
-    defaultText: DEFAULT_ALERTS_STREAM,
-    default: () => DEFAULT_ALERTS_STREAM,
-    schema: textMatching((t) => /^[A-Za-z0-9_-]{1,64}$/.test(t), 'a stream name of letters, digits, _ and -'),
+    eventsStream: 'Stream for events and rejects (subjects <prefix>.events.> and <prefix>.rejects.>).',
+    alertsStream: 'Stream for alerts (subjects <prefix>.alerts.>).',
   }),
   jetstreamReplicas: key<number>({
     path: 'jetstream.replicas',
@@ -307,20 +158,11 @@ export const KEYS = {
     default: () => true,
     schema: booleanValue,
   }),
-  httpHost: key<string>({
-    path: 'http.host',
-    description: 'Address of the health and metrics endpoint; loopback unless a scraper needs it.',
-    defaultText: '127.0.0.1',
-    default: () => '127.0.0.1',
-    schema: textMatching(isListenAddress, 'an IP address or host name to listen on (e.g. 127.0.0.1)'),
-  }),
-  httpPort: key<number>({
-    path: 'http.port',
-    description: 'Port of the health and metrics endpoint (0 = any free port, logged at start).',
-    defaultText: '9998',
-    default: () => 9998,
-    schema: integerBetween(0, 65535),
-  }),
+  httpHost: httpHostKey('Address of the health and metrics endpoint; loopback unless a scraper needs it.'),
+  httpPort: httpPortKey(
+    'Port of the health and metrics endpoint (0 = any free port, logged at start).',
+    9998,
+  ),
   privacyHashUsers: key<boolean>({
     path: 'privacy.hashUsers',
     description:
@@ -344,20 +186,8 @@ export const KEYS = {
     default: () => '',
     schema: optionalText,
   }),
-  dataDir: key<string>({
-    path: 'dataDir',
-    description: "Directory for the sidecar's own state.",
-    defaultText: 'data',
-    default: () => 'data',
-    schema: textMatching((text) => text.trim() !== '', 'a directory path (e.g. data)'),
-  }),
-  logLevel: key<LogLevel>({
-    path: 'log.level',
-    description: `Least severe log level written: ${LOG_LEVELS.join(', ')}.`,
-    defaultText: 'info',
-    default: () => 'info',
-    schema: oneOf(LOG_LEVELS),
-  }),
+  dataDir: dataDirKey("Directory for the sidecar's own state.", 'data'),
+  logLevel: LOG_LEVEL_KEY,
   statusInterval: key<number>({
     path: 'status.interval',
     description: 'How often the sidecar publishes its status (1s..1h).',
@@ -418,13 +248,9 @@ export const KEYS = {
     default: () => 1000,
     schema: integerBetween(1, 1_000_000),
   }),
-  shutdownTimeout: key<number>({
-    path: 'shutdown.timeout',
-    description: 'How long shutdown may take to flush waiting records before giving up (0s..10m).',
-    defaultText: '10s',
-    default: () => 10 * SECOND,
-    schema: durationBetween(0, 10 * MINUTE),
-  }),
+  shutdownTimeout: shutdownTimeoutKey(
+    'How long shutdown may take to flush waiting records before giving up (0s..10m).',
+  ),
 } as const;
 
 /** The specs in reference order, for code that treats every key alike. */

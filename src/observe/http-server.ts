@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpListener } from './http-listener.js';
-import type { Lifecycle } from '../core/lifecycle.js';
 import { healthOf, httpStatusOf, type HealthInputs } from './health.js';
+import { ListeningServer } from './listening-server.js';
 
 /**
  * `/healthz` and `/metrics` over plain node:http, on a loopback port by default (`http.host`,
@@ -29,38 +28,14 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 const ALLOWED_METHODS = 'GET, HEAD';
 
-export class ObserveServer implements Lifecycle {
-  private readonly listener: HttpListener;
+export class ObserveServer extends ListeningServer {
   private rendering: Promise<string> | null = null;
 
   constructor(private readonly options: ObserveServerOptions) {
-    this.listener = new HttpListener(options.host, options.port, (req, res) => this.handle(req, res));
+    super(options.host, options.port);
   }
 
-  /** The port listened on after start (the configured one before). */
-  get port(): number {
-    return this.listener.port;
-  }
-
-  /** `http://host:port`, for logs and tests (IPv6 hosts in brackets). */
-  get url(): string {
-    return this.listener.url;
-  }
-
-  /** Listens on host:port; rejects (with the address in the message) when it cannot. */
-  start(): Promise<void> {
-    return this.listener.start();
-  }
-
-  /**
-   * Stops listening; idle keep-alive connections are closed at once, requests in progress get
-   * until `deadline` (epoch ms) before their connections are cut. Idempotent, safe without start.
-   */
-  stop(deadline: number): Promise<void> {
-    return this.listener.stop(deadline);
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?', 1)[0];
     const route = path === '/healthz' ? 'health' : path === '/metrics' ? 'metrics' : null;
     if (route === null) {

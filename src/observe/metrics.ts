@@ -5,6 +5,7 @@ import type { StageCounters } from '../core/counters.js';
 import { REJECT_REASONS } from '../core/reject.js';
 import type { RuleCounters } from '../rules/engine/evaluator.js';
 import type { LiveStateStats } from '../state/live-state.js';
+import { isCount, scrapedMetrics } from './scraped-metrics.js';
 
 /**
  * Prometheus metrics of one sidecar, read at scrape time.
@@ -94,8 +95,6 @@ const NATS_STATES = ['connecting', 'connected', 'disconnected', 'closed'] as con
 
 const ALERT_STATUSES = ['firing', 'resolved'] as const;
 
-type Reading<L extends string> = Iterable<readonly [Readonly<Record<L, string>>, number]>;
-
 /**
  * A new registry holding the sidecar's metrics (and, by default, prom-client's process metrics),
  * reading `sources` at every scrape. Call it once per sidecar; nothing is shared between calls.
@@ -106,6 +105,7 @@ export function createSidecarMetrics(
 ): SidecarMetrics {
   const registry = new Registry();
   const name = (suffix: string): string => METRIC_PREFIX + suffix;
+  const { counter: totals, gauge: gauges } = scrapedMetrics(registry, METRIC_PREFIX, isReading);
 
   const total = (suffix: string, help: string, read: () => number | null | undefined): void => {
     new Counter({
@@ -121,24 +121,6 @@ export function createSidecarMetrics(
     });
   };
 
-  const totals = <L extends string>(
-    suffix: string,
-    help: string,
-    labelNames: readonly L[],
-    read: () => Reading<L>,
-  ): void => {
-    new Counter<L>({
-      name: name(suffix),
-      help,
-      labelNames,
-      registers: [registry],
-      collect(this: Counter<L>) {
-        this.reset();
-        for (const [labels, value] of read()) if (isCount(value)) this.inc(labels, value);
-      },
-    });
-  };
-
   const gauge = (suffix: string, help: string, read: () => number | null | undefined): void => {
     new Gauge({
       name: name(suffix),
@@ -149,24 +131,6 @@ export function createSidecarMetrics(
         const value = read();
         if (isReading(value)) this.set(value);
         else this.remove({});
-      },
-    });
-  };
-
-  const gauges = <L extends string>(
-    suffix: string,
-    help: string,
-    labelNames: readonly L[],
-    read: () => Reading<L>,
-  ): void => {
-    new Gauge<L>({
-      name: name(suffix),
-      help,
-      labelNames,
-      registers: [registry],
-      collect(this: Gauge<L>) {
-        this.reset();
-        for (const [labels, value] of read()) if (isReading(value)) this.set(labels, value);
       },
     });
   };
@@ -378,10 +342,6 @@ export function createSidecarMetrics(
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
 
   return { registry, render: () => registry.metrics() };
-}
-
-function isCount(value: number | null | undefined): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 function isReading(value: number | null | undefined): value is number {

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpListener } from '../../observe/http-listener.js';
-import type { Lifecycle } from '../../core/lifecycle.js';
+import { ListeningServer } from '../../observe/listening-server.js';
 
 /**
  * The aggregator's HTTP server: node:http with a route table. A route is a path pattern
@@ -59,14 +58,11 @@ interface CompiledRoute {
   readonly segments: readonly string[];
 }
 
-export class ApiServer implements Lifecycle {
+export class ApiServer extends ListeningServer {
   private readonly routes: CompiledRoute[] = [];
-  private readonly listener: HttpListener;
 
   constructor(private readonly options: ApiServerOptions) {
-    this.listener = new HttpListener(options.host, options.port, (req, res) => {
-      void this.handle(req, res);
-    });
+    super(options.host, options.port);
   }
 
   /**
@@ -81,25 +77,11 @@ export class ApiServer implements Lifecycle {
     return this;
   }
 
-  get port(): number {
-    return this.listener.port;
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
+    void this.answer(req, res);
   }
 
-  /** `http://host:port` (IPv6 hosts in brackets). */
-  get url(): string {
-    return this.listener.url;
-  }
-
-  start(): Promise<void> {
-    return this.listener.start();
-  }
-
-  /** Stops listening; open requests (and event streams) are cut at `deadline`. Idempotent. */
-  stop(deadline: number): Promise<void> {
-    return this.listener.stop(deadline);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
