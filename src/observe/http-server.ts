@@ -30,6 +30,7 @@ const ALLOWED_METHODS = 'GET, HEAD';
 
 export class ObserveServer extends ListeningServer {
   private rendering: Promise<string> | null = null;
+  private scrapes = 0;
 
   constructor(private readonly options: ObserveServerOptions) {
     super(options.host, options.port);
@@ -66,7 +67,13 @@ export class ObserveServer extends ListeningServer {
     send(res, status, JSON_TYPE, body);
   }
 
+  /** `/metrics` requests received so far (each one is answered, shared rendering or not). */
+  get scrapesReceived(): number {
+    return this.scrapes;
+  }
+
   private async metrics(res: ServerResponse): Promise<void> {
+    this.scrapes += 1;
     try {
       const text = await this.render();
       send(res, 200, this.options.metrics.registry.contentType, text);

@@ -168,8 +168,8 @@ describe('ObserveServer', () => {
     await s.start();
     const a = fetch(`${s.url}/metrics`);
     const b = fetch(`${s.url}/metrics`);
-    await waitFor(() => renders === 1);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Both scrapes are inside the server before the rendering ends, so the second must share it.
+    await waitFor(() => renders === 1 && s.scrapesReceived === 2);
     release();
     const texts = await Promise.all([a, b].map(async (p) => (await p).text()));
     expect(texts).toEqual(['scrape 1\n', 'scrape 1\n']);
