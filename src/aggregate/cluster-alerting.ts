@@ -9,7 +9,7 @@ import {
   type AlertOutboxStats,
   ClusterRuleFeed,
   type ClusterRuleFeedStats,
-} from './cluster-alerts.js';
+} from './cluster-rule-hand-offs.js';
 import {
   DEFAULT_CLUSTER_RULES_PATHS,
   type ClusterDecision,

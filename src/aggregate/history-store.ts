@@ -1,3 +1,4 @@
+import { userKeyOf } from '../core/events.js';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { UserRef } from '../core/events.js';
 import { rowsChanged, inTransaction, openDatabase, pragma, statement, type Statement } from './sqlite.js';
@@ -22,7 +23,6 @@ import {
   type SessionAtFilter,
   type SessionInterval,
   type TimeRange,
-  userKeyOf,
   type ViewChange,
 } from './types.js';
 

@@ -1,6 +1,7 @@
+import { userKeyOf } from '../core/events.js';
 import type { ConnectionEntry, ConnectionFilter } from './cluster-view.js';
 import type { History, SessionAtFilter, SessionEntry, SessionFilter } from './types.js';
-import { parseUserRef, userKeyOf } from './types.js';
+import { parseUserRef } from './types.js';
 
 /**
  * `GET /api/sessions[?at=<ISO 8601>][&host=<host>][&user=<DIR\id>][&app=<app id>]` in one call: now from the

@@ -6,11 +6,6 @@ import type { UserRef } from '../core/events.js';
  * shapes the HTTP API answers with. Times are epoch milliseconds unless a field says ISO.
  */
 
-/** `DIRECTORY\userId` lower-cased: one user, since Qlik user names are case-insensitive. */
-export function userKeyOf(user: UserRef): string {
-  return `${user.directory}\\${user.id}`.toLowerCase();
-}
-
 /**
  * `DIR\id` (as operators and Qlik write it) → the user; null unless both parts are non-empty.
  * Only the first backslash separates: a user id may itself contain one.

@@ -54,6 +54,11 @@ export interface ReceiveMeta {
   readonly source: { readonly address: string; readonly port: number };
 }
 
+/** The key a user is matched by everywhere: directory and id, case-insensitive (Qlik compares them so). */
+export function userKeyOf(user: UserRef): string {
+  return `${user.directory}\\${user.id}`.toLowerCase();
+}
+
 /** `DIRECTORY\userId`, the form Qlik itself prints and the form operators write in lists. */
 export function qualifiedUser(user: UserRef): string {
   return `${user.directory}\\${user.id}`;

@@ -1,6 +1,6 @@
+import { userKeyOf } from '../core/events.js';
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { UserRef } from '../core/events.js';
-import { userKeyOf } from '../state/presence.js';
 
 /**
  * Privacy mode (`privacy.hashUsers`): user directory and id are replaced by a keyed hash before

@@ -1,3 +1,4 @@
+import { userKeyOf } from '../core/events.js';
 import { qualifiedUser, type SessionExpired, type SidecarEvent, type UserEvent } from '../core/events.js';
 import type { StateFacts } from '../rules/facts.js';
 import {
@@ -12,7 +13,7 @@ import {
   type Series,
 } from './bucketed-counts.js';
 import { DistinctUsers } from './distinct-users.js';
-import { userKeyOf } from './presence.js';
+
 import { SessionTable, type TableOutcome } from './session-table.js';
 import { validateSnapshot, type KeysEvicted, type LiveStateSnapshot } from './snapshot.js';
 

@@ -1,11 +1,6 @@
 import type { UserRef } from '../core/events.js';
 import type { Linked, LinkedList } from './linked-list.js';
 
-/** `DIRECTORY\userId` lower-cased: the key for a user, since Qlik user names are case-insensitive. */
-export function userKeyOf(user: UserRef): string {
-  return `${user.directory}\\${user.id}`.toLowerCase();
-}
-
 /** The open connections of a presence without any: shared, never written to. */
 export const NO_APPS: readonly (string | null)[] = Object.freeze([]);
 

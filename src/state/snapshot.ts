@@ -1,5 +1,5 @@
+import { userKeyOf } from '../core/events.js';
 import { ROW } from './bucketed-counts.js';
-import { userKeyOf } from './presence.js';
 
 /**
  * The persisted form of LiveState: plain JSON data, versioned. Only primary data is stored —

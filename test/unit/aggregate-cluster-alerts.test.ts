@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clusterRulePaths, parseSnapshot } from '../../src/aggregate/cluster-alerting.js';
-import { AlertOutbox, ClusterRuleFeed } from '../../src/aggregate/cluster-alerts.js';
+import { AlertOutbox, ClusterRuleFeed } from '../../src/aggregate/cluster-rule-hand-offs.js';
 import {
   type ClusterDecision,
   type ClusterRules,

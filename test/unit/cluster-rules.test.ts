@@ -1,3 +1,4 @@
+import { userKeyOf } from '../../src/core/events.js';
 import fc from 'fast-check';
 import { Engine } from 'json-rules-engine';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import {
 import { type CompiledClusterRules, compileClusterRules } from '../../src/aggregate/cluster-rules/compile.js';
 import { ClusterView } from '../../src/aggregate/cluster-view.js';
 import type { ReceivedEnvelope } from '../../src/contract/envelope.js';
-import { userKeyOf } from '../../src/aggregate/types.js';
+
 import { formatRuleIssue } from '../../src/rules/types.js';
 import {
   alertMessage,

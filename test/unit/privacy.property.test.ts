@@ -1,10 +1,10 @@
+import { userKeyOf } from '../../src/core/events.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { qualifiedUser, type UserEvent, type UserRef } from '../../src/core/events.js';
 import { scrubAlertData, scrubEvent, scrubText } from '../../src/privacy/scrub.js';
 import { createUserHasher } from '../../src/privacy/user-hasher.js';
 import type { AlertData } from '../../src/contract/data.js';
-import { userKeyOf } from '../../src/state/presence.js';
 
 /**
  * Whatever the user and wherever the name sits in the text, nothing scrubbed still holds the

@@ -1,3 +1,4 @@
+import { userKeyOf } from '../../core/events.js';
 import type { AlertData } from '../../contract/data.js';
 import type { CloudEvent } from '../../contract/envelope.js';
 import { alertEnvelope, alertMessageId } from '../../publish/alert-envelope.js';
@@ -8,7 +9,7 @@ import { factValues, traceOf } from '../../rules/engine/trace.js';
 import type { RuleResult } from 'json-rules-engine';
 import type { UserRef } from '../../core/events.js';
 import type { ViewChange } from '../types.js';
-import { userKeyOf } from '../types.js';
+
 import type { ClusterEngineSlot, ClusterRule, CompiledClusterRules } from './compile.js';
 import {
   CLUSTER_TARGET,

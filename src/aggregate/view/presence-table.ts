@@ -1,3 +1,4 @@
+import { userKeyOf } from '../../core/events.js';
 import type { UserRef } from '../../core/events.js';
 import type { Decoded } from '../../contract/decode.js';
 import { LinkedList, type Linked } from '../../state/linked-list.js';
@@ -7,7 +8,6 @@ import {
   type OpenInterval,
   parseUserRef,
   type SessionEndReason,
-  userKeyOf,
   type ViewChange,
 } from '../types.js';
 import type { HostTotals } from './node-roster.js';
