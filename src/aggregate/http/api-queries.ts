@@ -352,20 +352,36 @@ export interface PeaksBody {
   }[];
 }
 
-export function peaksBody(history: History, q: BucketQuery<PeakBucket>): PeaksBody {
-  const rows = history.peaks({
+/** The history query a bucketed request asks for. */
+function historyQuery<U extends string>(
+  q: BucketQuery<U>,
+): {
+  from: number;
+  to: number;
+  bucket: U;
+  host?: string;
+  timeZone: string;
+} {
+  return {
     from: q.from,
     to: q.to,
     bucket: q.unit,
     ...(q.host === undefined ? {} : { host: q.host }),
     timeZone: q.timeZone,
-  });
+  };
+}
+
+/** What every bucketed answer starts with: the request as understood. */
+function bodyHead<U extends string>(
+  q: BucketQuery<U>,
+): { unit: U; from: string; to: string; host: string | null; timeZone: string } {
+  return { unit: q.unit, from: iso(q.from), to: iso(q.to), host: q.host ?? null, timeZone: q.timeZone };
+}
+
+export function peaksBody(history: History, q: BucketQuery<PeakBucket>): PeaksBody {
+  const rows = history.peaks(historyQuery(q));
   return {
-    unit: q.unit,
-    from: iso(q.from),
-    to: iso(q.to),
-    host: q.host ?? null,
-    timeZone: q.timeZone,
+    ...bodyHead(q),
     buckets: rows.map((r) => ({
       start: iso(r.start),
       peakUsers: r.peakUsers,
@@ -386,19 +402,9 @@ export interface LoginsBody {
 }
 
 export function loginsBody(history: History, q: BucketQuery<LoginBucket>): LoginsBody {
-  const rows = history.loginsPer({
-    from: q.from,
-    to: q.to,
-    bucket: q.unit,
-    ...(q.host === undefined ? {} : { host: q.host }),
-    timeZone: q.timeZone,
-  });
+  const rows = history.loginsPer(historyQuery(q));
   return {
-    unit: q.unit,
-    from: iso(q.from),
-    to: iso(q.to),
-    host: q.host ?? null,
-    timeZone: q.timeZone,
+    ...bodyHead(q),
     total: rows.reduce((sum, r) => sum + r.logins, 0),
     buckets: rows.map((r) => ({ start: iso(r.start), logins: r.logins })),
   };
