@@ -6,14 +6,23 @@ import { eventType, REJECT_TYPE } from '../contract/types.js';
 
 /** The sidecar's event and reject messages, built in the shapes contract/data.ts names. */
 
-/** `data` of an event message: the decoded event, field order fixed for readable payloads. */
-export function eventData(event: UserEvent): UserEvent {
+/** The fields every user-event message starts with, after `kind`, in payload order. */
+function whereAndWho(
+  event: UserEvent | SessionExpired,
+): Pick<UserEvent, 'host' | 'user' | 'origin' | 'context'> {
   return {
-    kind: event.kind,
     host: event.host,
     user: { directory: event.user.directory, id: event.user.id },
     origin: event.origin,
     context: event.context,
+  };
+}
+
+/** `data` of an event message: the decoded event, field order fixed for readable payloads. */
+export function eventData(event: UserEvent): UserEvent {
+  return {
+    kind: event.kind,
+    ...whereAndWho(event),
     appId: event.appId,
     userAgent: event.userAgent,
     message: event.message,
@@ -28,10 +37,7 @@ export function expiredEnvelope(
 ): CloudEvent<ExpiredData> {
   const data: ExpiredData = {
     kind: event.kind,
-    host: event.host,
-    user: { directory: event.user.directory, id: event.user.id },
-    origin: event.origin,
-    context: event.context,
+    ...whereAndWho(event),
     appId: event.appId,
     userAgent: null,
     message: event.message,
