@@ -1,6 +1,8 @@
 import { userKeyOf } from '../core/events.js';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { UserRef } from '../core/events.js';
+import { migrate } from './history-schema.js';
+import { peakRows } from './peak-rows.js';
 import { rowsChanged, inTransaction, openDatabase, pragma, statement, type Statement } from './sqlite.js';
 import { bucketBounds } from './buckets.js';
 import {
@@ -25,83 +27,6 @@ import {
   type TimeRange,
   type ViewChange,
 } from './types.js';
-
-/**
- * Schema migrations, in order; `PRAGMA user_version` is the number applied. Append, never edit:
- * a database written by a newer program (a higher user_version) is refused.
- *
- * Times are epoch ms (INTEGER). `start_at`/`end_at` are a half-open interval [start, end);
- * `end_at` NULL means still open. Interval ids are the CloudEvents ids of the opening events.
- */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE sessions (
-    id TEXT PRIMARY KEY,
-    host TEXT NOT NULL,
-    node TEXT NOT NULL,
-    user_key TEXT NOT NULL,
-    directory TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    start_at INTEGER NOT NULL,
-    end_at INTEGER,
-    end_id TEXT,
-    end_reason TEXT
-  );
-  CREATE INDEX sessions_start ON sessions (start_at);
-  CREATE INDEX sessions_open ON sessions (start_at) WHERE end_at IS NULL;
-  CREATE INDEX sessions_end ON sessions (end_at) WHERE end_at IS NOT NULL;
-  CREATE INDEX sessions_user ON sessions (user_key, start_at);
-
-  CREATE TABLE connections (
-    id TEXT PRIMARY KEY,
-    host TEXT NOT NULL,
-    node TEXT NOT NULL,
-    user_key TEXT NOT NULL,
-    directory TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    app_id TEXT,
-    start_at INTEGER NOT NULL,
-    end_at INTEGER,
-    end_id TEXT,
-    end_reason TEXT
-  );
-  CREATE INDEX connections_start ON connections (start_at);
-  CREATE INDEX connections_open ON connections (start_at) WHERE end_at IS NULL;
-  CREATE INDEX connections_end ON connections (end_at) WHERE end_at IS NOT NULL;
-  CREATE INDEX connections_user ON connections (user_key, start_at);
-
-  CREATE TABLE logins (
-    host TEXT NOT NULL,
-    minute INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (host, minute)
-  ) WITHOUT ROWID;
-  CREATE INDEX logins_minute ON logins (minute);
-
-  CREATE TABLE alerts (
-    id TEXT PRIMARY KEY,
-    alert_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    severity TEXT NOT NULL,
-    key TEXT NOT NULL,
-    host TEXT NOT NULL,
-    node TEXT NOT NULL,
-    message TEXT NOT NULL,
-    time INTEGER NOT NULL,
-    firing_since INTEGER NOT NULL,
-    notification INTEGER NOT NULL
-  );
-  CREATE INDEX alerts_time ON alerts (time);
-  CREATE INDEX alerts_alert ON alerts (alert_id, time);
-
-  -- Longest closed interval per table: bounds how far back an "open at t" query must look.
-  CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-  INSERT INTO meta (key, value) VALUES ('max_session_ms', 0), ('max_connection_ms', 0);
-  `,
-];
-
-export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Rows deleted per statement when pruning, so writers are never blocked for long. */
 const PRUNE_CHUNK = 5000;
@@ -592,101 +517,4 @@ function alertOf(r: Row): AlertRecord {
     firingSince: Number(r.firing_since),
     notification: Number(r.notification),
   };
-}
-
-/** Applies the migrations the database has not had, each in its own transaction. */
-function migrate(db: DatabaseSync): void {
-  const version = pragma(db, 'user_version') as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(
-      `history database schema version ${version} is newer than this program's (${MIGRATIONS.length}); refusing to open it`,
-    );
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    const sql = MIGRATIONS[v] ?? '';
-    inTransaction(db, () => {
-      db.exec(sql);
-      db.exec(`PRAGMA user_version = ${v + 1}`);
-    });
-  }
-}
-
-/**
- * Peak distinct users and sessions per bucket from [user, start, end|null] rows. Each user's
- * intervals are merged first (overlapping or touching), so a user counts once; then one sweep
- * over the start (+1) and end (−1) edges in time order, ends before starts at the same instant
- * (intervals are half-open). A bucket's peak is the count at its start or after any edge in it.
- */
-export function peakRows(
-  rows: readonly (readonly [string, number, number | null])[],
-  bounds: readonly number[],
-): PeakRow[] {
-  const from = bounds[0] ?? 0;
-  const to = bounds[bounds.length - 1] ?? 0;
-  const byUser = new Map<string, [number, number][]>();
-  const sessionEdges: [number, number][] = [];
-  for (const [user, start, end] of rows) {
-    const s = Math.max(start, from);
-    const e = Math.min(end ?? to, to);
-    if (e <= s) continue;
-    let list = byUser.get(user);
-    if (list === undefined) {
-      list = [];
-      byUser.set(user, list);
-    }
-    list.push([s, e]);
-    sessionEdges.push([s, 1], [e, -1]);
-  }
-  const userEdges: [number, number][] = [];
-  for (const list of byUser.values()) {
-    list.sort((a, b) => a[0] - b[0]);
-    let [cs, ce] = list[0] ?? [0, 0];
-    for (let i = 1; i < list.length; i++) {
-      const [s, e] = list[i] ?? [0, 0];
-      if (s <= ce) {
-        ce = Math.max(ce, e);
-      } else {
-        userEdges.push([cs, 1], [ce, -1]);
-        cs = s;
-        ce = e;
-      }
-    }
-    if (list.length > 0) userEdges.push([cs, 1], [ce, -1]);
-  }
-  const users = sweep(userEdges, bounds);
-  const sessions = sweep(sessionEdges, bounds);
-  return users.map((u, i) => ({
-    start: u.start,
-    peakUsers: u.peak,
-    peakAt: u.at,
-    peakSessions: sessions[i]?.peak ?? 0,
-  }));
-}
-
-function sweep(
-  edges: [number, number][],
-  bounds: readonly number[],
-): { start: number; peak: number; at: number }[] {
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const out: { start: number; peak: number; at: number }[] = [];
-  let cur = 0;
-  let i = 0;
-  for (let b = 0; b + 1 < bounds.length; b++) {
-    const start = bounds[b] ?? 0;
-    const end = bounds[b + 1] ?? 0;
-    for (; i < edges.length && (edges[i]?.[0] ?? Infinity) <= start; i++) cur += edges[i]?.[1] ?? 0;
-    let peak = cur;
-    let at = start;
-    for (; i < edges.length && (edges[i]?.[0] ?? Infinity) < end; i++) {
-      const edge = edges[i];
-      if (edge === undefined) break;
-      cur += edge[1];
-      if (cur > peak) {
-        peak = cur;
-        at = edge[0];
-      }
-    }
-    out.push({ start, peak, at });
-  }
-  return out;
 }

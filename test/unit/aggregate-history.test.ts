@@ -8,7 +8,9 @@ import { parse } from 'yaml';
 import { bucketBounds } from '../../src/aggregate/buckets.js';
 import type { ReceivedEnvelope } from '../../src/contract/envelope.js';
 import { ClusterView } from '../../src/aggregate/cluster-view.js';
-import { HistoryStore, peakRows, SCHEMA_VERSION } from '../../src/aggregate/history-store.js';
+import { SCHEMA_VERSION } from '../../src/aggregate/history-schema.js';
+import { HistoryStore } from '../../src/aggregate/history-store.js';
+import { peakRows } from '../../src/aggregate/peak-rows.js';
 import type { PeakRow, SessionEndReason, ViewChange } from '../../src/aggregate/types.js';
 import { alertMessage, HOUR, MIN, SEC, seqId, T0, userEvent } from '../fixtures/aggregate/messages.js';
 
