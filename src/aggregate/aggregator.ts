@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { AggregatorConfig } from '../config/aggregator-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
+import { shippedDir } from '../core/shipped-files.js';
 import { jetstream } from '@nats-io/jetstream';
 import { publishWithMsgId } from '../publish/msg-id-publish.js';
 import { natsConnectionOptions, type ReadFile } from '../publish/nats-connection.js';
@@ -53,7 +53,7 @@ export const CLUSTER_RULES_MEMORY_FILE = 'cluster-rules.json';
 /** How long a JetStream publish of a cluster alert may wait for its acknowledgement. */
 const ALERT_PUBLISH_TIMEOUT_MS = 5_000;
 /** The package's own `rules/cluster` (from src/aggregate or dist/aggregate alike). */
-const SHIPPED_CLUSTER_RULES = fileURLToPath(new URL('../../rules/cluster', import.meta.url));
+const SHIPPED_CLUSTER_RULES = shippedDir('rules/cluster', new URL('../../rules/cluster', import.meta.url));
 
 export class Aggregator implements Lifecycle {
   private timers: NodeJS.Timeout[] = [];

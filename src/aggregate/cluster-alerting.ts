@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { raceDeadline } from '../core/race-deadline.js';
 import type { ReloadOutcome, RuleFilesReloader } from '../rules/reloader.js';
+import { defaultOrShipped } from '../rules/load/shipped-paths.js';
 import { formatRuleIssue } from '../rules/types.js';
 import {
   AlertOutbox,
@@ -62,20 +63,14 @@ export interface ClusterAlertingStats {
 
 /**
  * The cluster rule paths to load. Like the sidecar's `rules.paths`, they are relative to the
- * working directory; when the key is left at its default (`rules/cluster`) and the working
- * directory has no such directory, the copy shipped in the package is used, so that an
- * aggregator started elsewhere runs the shipped rules rather than refusing to start.
+ * working directory; left at the default (`rules/cluster`), see defaultOrShipped.
  */
 export function clusterRulePaths(
   paths: readonly string[],
   exists: (path: string) => boolean,
   shipped: string,
 ): { readonly paths: readonly string[]; readonly shipped: boolean } {
-  const isDefault =
-    paths.length === DEFAULT_CLUSTER_RULES_PATHS.length &&
-    paths.every((p, i) => p === DEFAULT_CLUSTER_RULES_PATHS[i]);
-  if (isDefault && !paths.every(exists) && exists(shipped)) return { paths: [shipped], shipped: true };
-  return { paths, shipped: false };
+  return defaultOrShipped(paths, DEFAULT_CLUSTER_RULES_PATHS, exists, shipped);
 }
 
 export type ClusterAlertingResult =

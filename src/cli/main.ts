@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { shippedText } from '../core/shipped-files.js';
 import { type CommandIo, writeLine } from './io.js';
 
 const USAGE = `Usage: sense-sidecar <command> [options]
@@ -17,7 +17,7 @@ Commands:
 Run "sense-sidecar <command> --help" for a command's options.`;
 
 function readVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const text = shippedText('package.json', new URL('../../package.json', import.meta.url));
   const parsed = JSON.parse(text) as { version?: unknown };
   return typeof parsed.version === 'string' ? parsed.version : '0.0.0';
 }

@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import { KEYS } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
+import { inExecutable, shippedDir } from '../core/shipped-files.js';
+import { defaultOrShipped } from '../rules/load/shipped-paths.js';
 import { createLogger } from '../core/logger.js';
 import { Sidecar } from '../pipeline/sidecar.js';
 import { type CommandIo, writeLine } from './io.js';
@@ -27,7 +31,15 @@ export async function runRunCommand(
   if (config === null) return EXIT_BAD_CONFIG;
 
   const log = createLogger(config.log.level, io.stdout);
-  const created = await Sidecar.create({ config, clock: systemClock, log, version });
+  const rules = shippedRules(config.rules.paths);
+  if (rules.shipped)
+    log.info({ paths: rules.paths }, 'rules.paths: using the rules shipped beside the executable');
+  const created = await Sidecar.create({
+    config: { ...config, rules: { ...config.rules, paths: [...rules.paths] } },
+    clock: systemClock,
+    log,
+    version,
+  });
   if (!created.ok) {
     for (const problem of created.problems) writeLine(io.stderr, problem);
     writeLine(io.stderr, `sense-sidecar refused to start: ${created.problems.length} problem(s) above`);
@@ -49,4 +61,22 @@ export async function runRunCommand(
     shutdownTimeoutMs: config.shutdown.timeoutMs,
     reload: () => void sidecar.reloadRules('SIGHUP'),
   });
+}
+
+/**
+ * In the release's executable, the default `rules.paths` falls back to the `rules/` beside it
+ * when the working directory has none (a service starts in the system's directory). From the
+ * source tree the paths are taken as they are.
+ */
+function shippedRules(paths: readonly string[]): {
+  readonly paths: readonly string[];
+  readonly shipped: boolean;
+} {
+  if (!inExecutable()) return { paths, shipped: false };
+  return defaultOrShipped(
+    paths,
+    KEYS.rulesPaths.default({ hostname: '', node: '', timezone: 'UTC' }),
+    existsSync,
+    shippedDir('rules', new URL('../../rules', import.meta.url)),
+  );
 }

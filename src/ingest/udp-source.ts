@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startReaderThread } from './reader-thread-entry.js';
 import { raceDeadline } from '../core/race-deadline.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
@@ -147,7 +148,7 @@ export class UdpSource implements Lifecycle {
       maxDrainMs: MAX_DRAIN_MS,
       signals: this.signals.buffer,
     };
-    const thread = new Worker(new URL('./udp-reader-thread.js', import.meta.url), {
+    const thread = startReaderThread({
       workerData: settings,
       // The reader's per-datagram objects die young (it copies each datagram into its batch at
       // once): a small young generation suffices and keeps the thread's footprint down.

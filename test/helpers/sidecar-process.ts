@@ -9,6 +9,12 @@ export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
+/** A release executable to run instead of `node dist/cli/main.js`, with exactly this environment. */
+export interface Executable {
+  readonly path: string;
+  readonly env: Record<string, string>;
+}
+
 /** The real `sense-sidecar run` process, built to dist/, with a config file written for the test. */
 export class SidecarProcess {
   readonly logs: LogLine[] = [];
@@ -51,15 +57,20 @@ export class SidecarProcess {
     command: 'run' | 'aggregate',
     configYaml: string,
     env: Record<string, string> = {},
+    executable?: Executable,
   ): Promise<SidecarProcess> {
     const dir = mkdtempSync(join(tmpdir(), command === 'run' ? 'sense-sidecar-' : 'sense-aggregator-'));
     const configPath = join(dir, command === 'run' ? 'sidecar.yaml' : 'aggregator.yaml');
     writeFileSync(configPath, configYaml);
-    const child = spawn(process.execPath, [CLI, command, '--config', configPath], {
-      cwd: dir,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const args = [command, '--config', configPath];
+    const child =
+      executable === undefined
+        ? spawn(process.execPath, [CLI, ...args], {
+            cwd: dir,
+            env: { ...process.env, ...env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
+        : spawn(executable.path, args, { cwd: dir, env: executable.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const sidecar = new SidecarProcess(child, dir);
     const ready = command === 'run' ? 'sense-sidecar ready' : 'sense-aggregator ready';
     await sidecar.waitForLog((l) => l.msg === ready, `${ready} from "${command}"`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { shippedText } from '../../core/shipped-files.js';
 import { HTML_TYPE, type Reply, type Route } from '../http/api-server.js';
 
 /**
@@ -9,7 +9,7 @@ import { HTML_TYPE, type Reply, type Route } from '../http/api-server.js';
  * this origin only. Everything on it comes from the JSON API and the `/api/stream` events.
  */
 
-const asset = (name: string): string => readFileSync(new URL(name, import.meta.url), 'utf8');
+const asset = (name: string): string => shippedText(name, new URL(name, import.meta.url));
 
 const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
@@ -101,8 +101,8 @@ export function livePageHeaders(style: string, script: string): Record<string, s
 
 /** The page route; the document and its headers are built once. */
 export function livePageRoute(): Route {
-  const style = asset('./live-page.css');
-  const script = asset('./live-page-client.js');
+  const style = asset('live-page.css');
+  const script = asset('live-page-client.js');
   const reply: Reply = {
     status: 200,
     contentType: HTML_TYPE,

