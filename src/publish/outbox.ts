@@ -1,8 +1,8 @@
 /**
  * The outbox sits between the pipeline and NATS: the pipeline appends, the publisher reads the
- * oldest records in order and acknowledges them only once NATS has confirmed them. Two
- * implementations: `outbox/disk-outbox.ts` (durable, append-only segments under dataDir) and
- * `memory-outbox.ts` (bounded, in process; lost on exit).
+ * oldest records in order and acknowledges them only once NATS has confirmed them. The sidecar's
+ * implementation is `outbox/disk-outbox.ts` (durable, append-only segments under dataDir); the
+ * tests also use `test/helpers/memory-outbox.ts` (bounded, in process; lost on exit).
  */
 
 /** Lowest first: when the outbox is full, the lowest-priority records are the ones given up. */

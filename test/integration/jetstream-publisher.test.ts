@@ -14,7 +14,7 @@ import {
   type JetStreamPublisherOptions,
   subjectCovers,
 } from '../../src/publish/jetstream-publisher.js';
-import { MemoryOutbox } from '../../src/publish/memory-outbox.js';
+import { MemoryOutbox } from '../helpers/memory-outbox.js';
 import type { OutboxRecord, RecordPriority } from '../../src/publish/outbox.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { waitFor } from '../helpers/wait.js';

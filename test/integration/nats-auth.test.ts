@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SidecarConfig } from '../../src/config/types.js';
 import { createCounters } from '../../src/core/counters.js';
 import { JetStreamPublisher } from '../../src/publish/jetstream-publisher.js';
-import { MemoryOutbox } from '../../src/publish/memory-outbox.js';
+import { MemoryOutbox } from '../helpers/memory-outbox.js';
 import { natsConnectionOptions } from '../../src/publish/nats-connection.js';
 import type { OutboxRecord } from '../../src/publish/outbox.js';
 import { NatsServer } from '../helpers/nats-server.js';

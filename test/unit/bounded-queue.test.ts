@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BoundedQueue } from '../../src/core/bounded-queue.js';
-import { MemoryOutbox } from '../../src/publish/memory-outbox.js';
+import { MemoryOutbox } from '../helpers/memory-outbox.js';
 import type { OutboxRecord, RecordPriority } from '../../src/publish/outbox.js';
 
 describe('BoundedQueue', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryOutbox } from '../../src/publish/memory-outbox.js';
+import { MemoryOutbox } from '../helpers/memory-outbox.js';
 import {
   FULL_THRESHOLDS,
   RECORD_PRIORITIES,

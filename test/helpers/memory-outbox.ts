@@ -1,7 +1,19 @@
-import { BoundedQueue } from '../core/bounded-queue.js';
-import type { AppendOutcome, Outbox, OutboxFullHook, OutboxRecord, RecordPriority } from './outbox.js';
-import { frameBytes } from './outbox/frame.js';
-import { admits, DropLedger } from './outbox/policy.js';
+/**
+ * MemoryOutbox: the in-process Outbox the tests run the publisher and the outbox contract
+ * against (no disk, lost on exit). It lives with the test helpers because nothing in the
+ * sidecar uses it; it must keep the same full policy (FULL_THRESHOLDS via policy.ts) and frame
+ * sizes (frame.ts) as the disk outbox, so that the contract suite holds for both.
+ */
+import { BoundedQueue } from '../../src/core/bounded-queue.js';
+import type {
+  AppendOutcome,
+  Outbox,
+  OutboxFullHook,
+  OutboxRecord,
+  RecordPriority,
+} from '../../src/publish/outbox.js';
+import { frameBytes } from '../../src/publish/outbox/frame.js';
+import { admits, DropLedger } from '../../src/publish/outbox/policy.js';
 
 export interface MemoryOutboxOptions {
   /** Size limit in bytes (records counted as their encoded frames, like the disk outbox); none if omitted. */

@@ -1,0 +1,169 @@
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Cursor, writeCursor } from './cursor.js';
+import { describeError, errorCode, segmentName } from './io.js';
+import { moveToQuarantine, QUARANTINE_DIR } from './recovery.js';
+import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
+
+/**
+ * What NATS has acknowledged: the in-memory acknowledgement cursor (where the first
+ * unacknowledged record starts, and the lifetime count), its persistence in `cursor.json`
+ * (format and atomic write in cursor.ts), and deleting the segments wholly behind it.
+ *
+ * Each cursor write is a temp file, an fdatasync and a rename: at most once a second while
+ * records are acknowledged (and on close), which bounds what a crash re-sends (the duplicate
+ * window drops it) and keeps a quiet node quiet; a failed write is retried a second later.
+ *
+ * Invariants: the cursor is never ahead of what was acknowledged; a segment is deleted only
+ * once a cursor past it is on disk, and never while an fdatasync may be running on it.
+ */
+
+// The persisted cursor is written at most this often while records are acknowledged.
+export const CURSOR_INTERVAL_MS = 1_000;
+
+export interface AckLedgerOptions {
+  /** Records acknowledged over the outbox's life before this open (from the cursor file). */
+  readonly acknowledged: number;
+  /** The fdatasync round running now, if any (no descriptor is closed under it). */
+  readonly syncInFlight: () => Promise<void> | null;
+  /** Closes the read and write descriptors of a segment about to be deleted. */
+  readonly release: (seg: Segment) => void;
+}
+
+export class AckLedger {
+  private seg: Segment;
+  private offset: number;
+  private acknowledgedTotal: number;
+  private dirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private persisting: Promise<void> | null = null;
+  private failing = false;
+
+  constructor(
+    private readonly state: OutboxState,
+    private readonly options: AckLedgerOptions,
+  ) {
+    const { first } = state;
+    this.seg = first;
+    this.offset = first.base;
+    this.acknowledgedTotal = options.acknowledged;
+  }
+
+  /** Records acknowledged over the outbox's life. */
+  get acknowledged(): number {
+    return this.acknowledgedTotal;
+  }
+
+  /** False while the cursor cannot be written. */
+  get healthy(): boolean {
+    return !this.failing;
+  }
+
+  cursor(): Cursor {
+    return { segment: this.seg.seq, offset: this.offset, acknowledged: this.acknowledgedTotal };
+  }
+
+  /** `count` more records acknowledged, the last of them (if any was read) ending at `last.end` of `last.seg`. */
+  acknowledge(count: number, last: { readonly seg: Segment; readonly end: number } | undefined): void {
+    this.acknowledgedTotal += count;
+    if (last !== undefined) this.moveTo(last.seg, last.end);
+  }
+
+  /** The first unacknowledged record is at `offset` of `seg` (nothing acknowledged with it). */
+  moveTo(seg: Segment, offset: number): void {
+    this.seg = seg;
+    this.offset = offset;
+  }
+
+  /** The outbox started a new segment: a cursor at the end of the old one moves on to it. */
+  followRollover(old: Segment, seg: Segment): void {
+    if (this.seg === old && this.offset >= old.size) {
+      this.seg = seg;
+      this.offset = 0;
+    }
+  }
+
+  /** A cursor at the end of a finished segment moves to the start of the next one. */
+  normalize(): void {
+    while (this.seg !== this.state.write && this.offset >= this.seg.size) {
+      const next = this.state.after(this.seg);
+      if (next === undefined) break;
+      this.seg = next;
+      this.offset = next.base;
+    }
+  }
+
+  /** The cursor changed: it is written `delay` ms from now (unless a write is already due). */
+  schedule(delay = CURSOR_INTERVAL_MS): void {
+    this.dirty = true;
+    if (this.timer !== null || this.persisting !== null || this.state.closed) return;
+    this.timer = unref(
+      setTimeout(() => {
+        this.timer = null;
+        void this.persist();
+      }, delay),
+    );
+  }
+
+  stopTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Writes the cursor now and deletes the segments behind it. */
+  persist(): Promise<void> {
+    if (this.persisting !== null) return this.persisting.then(() => this.persist());
+    this.stopTimer();
+    this.persisting = this.persistOnce().finally(() => {
+      this.persisting = null;
+      if (this.dirty && !this.state.closed) {
+        this.schedule(this.failing ? RETRY_MS : CURSOR_INTERVAL_MS);
+      }
+    });
+    return this.persisting;
+  }
+
+  private async persistOnce(): Promise<void> {
+    this.dirty = false;
+    this.normalize();
+    const cursor = this.cursor();
+    try {
+      await writeCursor(this.state.dir, cursor);
+      this.failing = false;
+    } catch (error) {
+      this.failing = true;
+      this.dirty = true;
+      this.state.problem = describeError(error);
+      return;
+    }
+    await this.deleteBefore(cursor.segment);
+  }
+
+  /** Deletes the segments wholly before `seq` (moved to quarantine if a bad frame was found in them). */
+  private async deleteBefore(seq: number): Promise<void> {
+    const { state } = this;
+    for (let sync = this.options.syncInFlight(); sync !== null; sync = this.options.syncInFlight()) {
+      await sync; // no descriptor closed under an fdatasync
+    }
+    const gone: Segment[] = [];
+    for (let first = state.segments[0]; first !== undefined; first = state.segments[0]) {
+      if (first.seq >= seq || first === state.write) break;
+      state.segments.shift();
+      this.options.release(first);
+      gone.push(first);
+    }
+    for (const seg of gone) {
+      try {
+        if (seg.damagedAt !== null) {
+          const name = `${segmentName(seg.seq).replace(/\.log$/, '')}-${seg.damagedAt}.bad`;
+          await moveToQuarantine(seg.path, join(state.dir, QUARANTINE_DIR), name);
+        } else {
+          await unlink(seg.path);
+        }
+      } catch (error) {
+        // Left on disk: the next open deletes it (it is behind the cursor).
+        if (errorCode(error) !== 'ENOENT') state.problem = describeError(error);
+      }
+    }
+  }
+}
