@@ -126,27 +126,33 @@ export function scanXml(text: string): XmlDocument {
   };
   /** Decodes references in [from, to); `&` must start a known entity or a character reference. */
   const decode = (from: number, to: number): string => {
+    // Searches stay inside the slice: indexOf over the whole text would make a large file quadratic.
+    const raw = text.slice(from, to);
     let out = '';
-    let i = from;
-    while (i < to) {
-      const amp = text.indexOf('&', i);
-      if (amp === -1 || amp >= to) {
-        out += text.slice(i, to);
+    let i = 0;
+    while (i < raw.length) {
+      const amp = raw.indexOf('&', i);
+      if (amp === -1) {
+        out += raw.slice(i);
         break;
       }
-      out += text.slice(i, amp);
-      const semi = text.indexOf(';', amp);
-      if (semi === -1 || semi >= to) fail('"&" must start an entity such as &amp; (write & as &amp;)', amp);
-      const ref = text.slice(amp + 1, semi);
+      out += raw.slice(i, amp);
+      const semi = raw.indexOf(';', amp);
+      if (semi === -1) fail('"&" must start an entity such as &amp; (write & as &amp;)', from + amp);
+      const ref = raw.slice(amp + 1, semi);
       const numeric = /^#(?:x([0-9A-Fa-f]+)|([0-9]+))$/.exec(ref);
       if (numeric !== null) {
         const code = numeric[1] !== undefined ? parseInt(numeric[1], 16) : Number(numeric[2]);
-        if (code > 0x10ffff || code === 0) fail(`character reference &${ref}; is not a valid character`, amp);
+        if (code > 0x10ffff || code === 0)
+          fail(`character reference &${ref}; is not a valid character`, from + amp);
         out += String.fromCodePoint(code);
       } else {
         const entity = PREDEFINED[ref];
         if (entity === undefined)
-          fail(`unknown entity &${ref};: use &amp; &lt; &gt; &quot; &apos; or a character reference`, amp);
+          fail(
+            `unknown entity &${ref};: use &amp; &lt; &gt; &quot; &apos; or a character reference`,
+            from + amp,
+          );
         out += entity;
       }
       i = semi + 1;
@@ -279,8 +285,8 @@ export function scanXml(text: string): XmlDocument {
       const start = pos;
       const end = text.indexOf('-->', pos + 4);
       if (end === -1) fail('comment is never closed: add "-->"', start);
-      const dashes = text.indexOf('--', pos + 4);
-      if (dashes < end) fail('"--" is not allowed inside a comment: change it to "- -"', dashes);
+      const dashes = text.slice(pos + 4, end).indexOf('--') + pos + 4;
+      if (dashes >= pos + 4) fail('"--" is not allowed inside a comment: change it to "- -"', dashes);
       if (text.charAt(end - 1) === '-') fail('a comment must not end with "--->": remove a "-"', end - 1);
       pos = end + 3;
       siblings().push({ kind: 'comment', start, end: pos });
