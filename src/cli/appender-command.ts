@@ -61,7 +61,7 @@ export async function runAppenderCommand(
   const [action, ...rest] = argv;
   if (action === 'xml') return runAppenderXmlCommand(rest, io);
   if (action === undefined || action === '--help' || action === '-h' || action === 'help') {
-    io.stdout.write(APPENDER_USAGE);
+    (action === undefined ? io.stderr : io.stdout).write(APPENDER_USAGE);
     return action === undefined ? 2 : 0;
   }
   const fail = (message: string, code = 2): number => {
