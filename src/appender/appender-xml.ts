@@ -17,14 +17,14 @@ const FIELDS =
 export const SESSION_PATTERN = `/qseow-proxy-session/;${FIELDS}`;
 export const CONNECTION_PATTERN = `/qseow-proxy-connection/;${FIELDS}`;
 
-interface AppenderSpec {
+export interface AppenderSpec {
   name: string;
   comment: string;
   matches: readonly string[];
   pattern: string;
 }
 
-const APPENDERS: readonly AppenderSpec[] = [
+export const APPENDERS: readonly AppenderSpec[] = [
   {
     name: 'SenseSidecarSessions',
     comment: 'Session start and stop, one datagram per event.',
@@ -52,11 +52,11 @@ export function escapeXmlAttribute(value: string): string {
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
- * The complete `LocalLogConfig.xml`. Throws a RangeError naming the bad option when the host is
+ * The options with the host trimmed. Throws a RangeError naming the bad option when the host is
  * empty or contains control characters (XML 1.0 cannot carry most of them) or the port is not
  * an integer from 1 to 65535.
  */
-export function renderAppenderXml(options: AppenderXmlOptions): string {
+export function checkAppenderOptions(options: AppenderXmlOptions): AppenderXmlOptions {
   const host = options.host.trim();
   if (host === '')
     throw new RangeError('host must not be empty: give the address where sense-sidecar listens');
@@ -65,6 +65,16 @@ export function renderAppenderXml(options: AppenderXmlOptions): string {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`port must be an integer from 1 to 65535 (got ${String(port)})`);
   }
+  return { host, port };
+}
+
+/**
+ * The complete `LocalLogConfig.xml`. Throws a RangeError naming the bad option when the host is
+ * empty or contains control characters (XML 1.0 cannot carry most of them) or the port is not
+ * an integer from 1 to 65535.
+ */
+export function renderAppenderXml(options: AppenderXmlOptions): string {
+  const { host, port } = checkAppenderOptions(options);
 
   const appenders = APPENDERS.map((spec) => renderAppender(spec, escapeXmlAttribute(host), port));
   // No encoding in the declaration: a parser then follows the byte order mark if an editor or
@@ -106,26 +116,40 @@ export function renderAppenderXml(options: AppenderXmlOptions): string {
  * come first and DenyAllFilter drops everything they did not accept.
  */
 function renderAppender(spec: AppenderSpec, escapedHost: string, port: number): string {
-  const lines = [
-    `  <!-- ${spec.comment} -->`,
-    `  <appender name="${spec.name}" type="log4net.Appender.UdpAppender">`,
+  return [`<!-- ${spec.comment} -->`, ...appenderElementLines(spec, escapedHost, port, [])]
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+/**
+ * The lines of one appender element, indented two spaces a level from column 0; `inner` are
+ * extra lines (comments) placed first inside it. Shared by this file and by `appender install`.
+ */
+export function appenderElementLines(
+  spec: AppenderSpec,
+  escapedHost: string,
+  port: number,
+  inner: readonly string[],
+): string[] {
+  return [
+    `<appender name="${spec.name}" type="log4net.Appender.UdpAppender">`,
+    ...inner.map((line) => `  ${line}`),
     ...spec.matches.flatMap((text) => [
-      '    <filter type="log4net.Filter.StringMatchFilter">',
-      `      <param name="stringToMatch" value="${escapeXmlAttribute(text)}" />`,
-      '    </filter>',
+      '  <filter type="log4net.Filter.StringMatchFilter">',
+      `    <param name="stringToMatch" value="${escapeXmlAttribute(text)}" />`,
+      '  </filter>',
     ]),
-    '    <filter type="log4net.Filter.DenyAllFilter" />',
-    `    <param name="remoteAddress" value="${escapedHost}" />`,
-    `    <param name="remotePort" value="${port}" />`,
-    '    <param name="encoding" value="utf-8" />',
-    '    <layout type="log4net.Layout.PatternLayout">',
-    '      <converter>',
-    '        <param name="name" value="hostname" />',
-    `        <param name="type" value="${HOSTNAME_CONVERTER}" />`,
-    '      </converter>',
-    `      <param name="conversionPattern" value="${escapeXmlAttribute(spec.pattern)}" />`,
-    '    </layout>',
-    '  </appender>',
+    '  <filter type="log4net.Filter.DenyAllFilter" />',
+    `  <param name="remoteAddress" value="${escapedHost}" />`,
+    `  <param name="remotePort" value="${port}" />`,
+    '  <param name="encoding" value="utf-8" />',
+    '  <layout type="log4net.Layout.PatternLayout">',
+    '    <converter>',
+    '      <param name="name" value="hostname" />',
+    `      <param name="type" value="${HOSTNAME_CONVERTER}" />`,
+    '    </converter>',
+    `    <param name="conversionPattern" value="${escapeXmlAttribute(spec.pattern)}" />`,
+    '  </layout>',
+    '</appender>',
   ];
-  return lines.join('\n');
 }

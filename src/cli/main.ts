@@ -9,6 +9,7 @@ Commands:
   aggregate      the central aggregator: every node's events from NATS, HTTP API, history, metrics
   who            who is on now (or at --at TIME), from the aggregator's API
   send           simulate Sense nodes: a morning scenario, or --count/--rate load
+  appender       merge our appenders into LocalLogConfig.xml, or take them out (appender install|remove)
   appender-xml   print the LocalLogConfig.xml to install on a Sense node
   rules          check rule files, or run their tests (rules check|test [paths])
   config         print the configuration reference, or check a config file
@@ -46,6 +47,13 @@ async function main(argv: string[]): Promise<number> {
       });
       return (await import('./send-command.js')).runSendCommand(rest, io, abort.signal);
     }
+    case 'appender':
+      return (await import('./appender-command.js')).runAppenderCommand(rest, io, {
+        platform: process.platform,
+        env: process.env,
+        now: () => new Date(),
+        pid: process.pid,
+      });
     case 'appender-xml':
       return (await import('./appender-xml-command.js')).runAppenderXmlCommand(rest, io);
     case 'config':
