@@ -202,9 +202,9 @@ async function install(
 ): Promise<number> {
   const path = os === 'linux' ? posix : win32;
   const file = options.program === 'sidecar' ? 'sidecar.yaml' : 'aggregator.yaml';
-  const configPath = path.resolve(
-    options.configPath ?? path.join(os === 'linux' ? DEFAULT_LINUX_CONFIG_DIR : WINDOWS_BASE_DIR, file),
-  );
+  const given =
+    options.configPath ?? path.join(os === 'linux' ? DEFAULT_LINUX_CONFIG_DIR : WINDOWS_BASE_DIR, file);
+  const configPath = path.isAbsolute(given) ? given : path.resolve(given);
   if (!(await system.exists(configPath))) {
     writeLine(
       io.stderr,
