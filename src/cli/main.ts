@@ -13,6 +13,7 @@ Commands:
   appender-xml   print the LocalLogConfig.xml to install on a Sense node
   rules          check rule files, or run their tests (rules check|test [paths])
   config         print the configuration reference, or check a config file
+  service        install, uninstall or show the sidecar or aggregator as a service (systemd, Windows)
   version        print the version
 
 Run "sense-sidecar <command> --help" for a command's options.`;
@@ -60,6 +61,16 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./config-command.js')).runConfigCommand(rest, io, process.env);
     case 'rules':
       return (await import('./rules-command.js')).runRulesCommand(rest, io, process.env);
+    case 'service': {
+      const { systemAccess } = await import('../service/system-access.js');
+      return (await import('./service-command.js')).runServiceCommand(rest, io, process.env, {
+        platform: process.platform,
+        execPath: process.execPath,
+        scriptPath: process.argv[1],
+        isRoot: process.getuid?.() === 0,
+        system: systemAccess(),
+      });
+    }
     case 'version':
     case '--version':
       writeLine(io.stdout, readVersion());
