@@ -187,6 +187,16 @@ execFileSync('tar', ['-czf', tarball, '-C', join(WORK, 'linux-x64'), NAME]);
 const winDir = join(WORK, 'win-x64', NAME);
 step('building the Windows executable');
 layout(winDir, 'sense-sidecar.exe', { path: windowsNode(), native: false });
+// The Windows service wrapper (WinSW v2, MIT) is not on the npm registry, and this build fetches
+// nothing else: it is taken from WINSW_EXE when given (with its licence from WINSW_LICENSE).
+if (process.env.WINSW_EXE) {
+  cpSync(process.env.WINSW_EXE, join(winDir, 'WinSW-x64.exe'));
+  if (process.env.WINSW_LICENSE) cpSync(process.env.WINSW_LICENSE, join(winDir, 'WinSW-LICENSE.txt'));
+} else {
+  log(
+    'WINSW_EXE not set: the Windows archive has no WinSW-x64.exe, so "service install" there needs it added by hand',
+  );
+}
 const zip = join(RELEASE, `${NAME}-win-x64.zip`);
 const winRoot = join(WORK, 'win-x64');
 const entries = [{ name: `${NAME}/` }, ...files(winDir)].map((f) =>
