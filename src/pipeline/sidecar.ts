@@ -23,7 +23,7 @@ import { loadPrivacySecret } from '../privacy/secret.js';
 import { createUserHasher, type UserHasher } from '../privacy/user-hasher.js';
 import { readFile } from 'node:fs/promises';
 import { createSubjects, type Subjects } from '../contract/subjects.js';
-import { RuleEvaluator } from '../rules/engine/evaluator.js';
+import { MAX_EPISODES, RuleEvaluator } from '../rules/engine/evaluator.js';
 import { Judge } from '../rules/judge.js';
 import { compileRules, longestWindowMs } from '../rules/engine/compile.js';
 import { loadRules } from '../rules/load/index.js';
@@ -92,8 +92,6 @@ const TICK_INTERVAL_MS = 5_000;
 const KERNEL_DROPS_INTERVAL_MS = 1_000;
 /** Counts kept at least this far back even when no rule asks for a window. */
 const MIN_COUNT_HORIZON_MS = 60_000;
-/** Alert episodes (rule × key) remembered for throttle and resolve at most. */
-const MAX_EPISODES = 100_000;
 
 /**
  * Wiring of one sidecar: socket (reader thread) → processing loop on the main thread (decode → drop rules → state → alert

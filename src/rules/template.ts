@@ -10,24 +10,11 @@
  * missing value as '', and caps each value so one odd field cannot flood an alert.
  */
 import { closest } from '../config/suggest.js';
+import { EVENT_FIELD_FACTS } from './engine/context.js';
 import { FACT_NAMES } from './load/catalog.js';
 
 /** Names a template may use directly: the event's fields and the alert's own. */
-export const TEMPLATE_FIELDS = [
-  'user',
-  'host',
-  'kind',
-  'userDirectory',
-  'userId',
-  'origin',
-  'context',
-  'appId',
-  'browser',
-  'os',
-  'rule',
-  'key',
-  'severity',
-] as const;
+export const TEMPLATE_FIELDS = [...EVENT_FIELD_FACTS, 'rule', 'key', 'severity'] as const;
 export type TemplateField = (typeof TEMPLATE_FIELDS)[number];
 
 /**

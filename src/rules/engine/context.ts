@@ -14,10 +14,11 @@ export interface EvaluationContext {
   state: StateFacts;
 }
 
+/** The event's fields as facts; also what a message template may name (in this order, for its suggestions). */
 export const EVENT_FIELD_FACTS = [
-  'kind',
-  'host',
   'user',
+  'host',
+  'kind',
   'userDirectory',
   'userId',
   'origin',

@@ -66,6 +66,12 @@ function bump(map: Map<string, number>, id: string): void {
 }
 
 /**
+ * Alert episodes (rule × key) remembered for throttle and resolve at most: the sidecar and
+ * `rules test` use the same bound, so a test sees the forgetting the sidecar would do.
+ */
+export const MAX_EPISODES = 100_000;
+
+/**
  * Runs the compiled rules for one event at a time. Callers must not overlap calls: a
  * json-rules-engine Engine is not re-entrant (overlapping runs silently skip rules), so the
  * pipeline awaits each evaluation before the next.

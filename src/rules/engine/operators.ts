@@ -1,12 +1,11 @@
 import { Operator } from 'json-rules-engine';
 import { compilePatternList, globMatch, type PatternList } from './glob.js';
 
-/**
+/*
  * Our operators beside json-rules-engine's own: `inList`/`notInList` (value: a list name from
  * the rule files, or an inline array of patterns) and `matches`/`notMatches` (one pattern).
  * Patterns are on `DIRECTORY\userId` (or whatever fact is tested), case-insensitive, `*` wildcard.
  */
-export const CUSTOM_OPERATORS = ['inList', 'notInList', 'matches', 'notMatches'] as const;
 
 /** A custom operator's test: fact value against the condition's value. */
 export type OperatorFunction = (fact: unknown, value: unknown) => boolean;

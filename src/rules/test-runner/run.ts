@@ -11,7 +11,7 @@ import { formatDatagram } from '../../simulate/datagram.js';
 import { LIVE_STATE_DEFAULTS, LiveState } from '../../state/live-state.js';
 import { compileRules } from '../engine/compile.js';
 import type { AlertNotice } from '../engine/evaluator.js';
-import { RuleEvaluator } from '../engine/evaluator.js';
+import { MAX_EPISODES, RuleEvaluator } from '../engine/evaluator.js';
 import { globMatch } from '../engine/glob.js';
 import { Judge } from '../judge.js';
 import { MAX_WINDOW_MS } from '../load/catalog.js';
@@ -26,9 +26,6 @@ import {
   describeFilter,
 } from './spec.js';
 import { formatOffset, plural } from './text.js';
-
-/** Alert episodes remembered, as in the sidecar. */
-const MAX_EPISODES = 100_000;
 
 export interface PublishedAlert {
   readonly rule: string;
