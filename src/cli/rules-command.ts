@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { loadConfig } from '../config/load.js';
-import { runRulesCheckCommand } from '../rules/check-command.js';
-import { runRulesTestCommand } from '../rules/test-command.js';
 import { type CommandIo, writeLine } from './io.js';
+import { runRulesCheckCommand } from './rules-check-command.js';
+import { runRulesTestCommand } from './rules-test-command.js';
 import { systemTimezone } from './system-timezone.js';
 
 const USAGE = `Usage: sense-sidecar rules check [paths...]

@@ -1,29 +1,15 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runRulesCheckCommand } from '../../src/rules/check-command.js';
-import { captureText } from '../helpers/capture.js';
+import { describe, expect, it } from 'vitest';
+import { runRulesCheckCommand } from '../../src/cli/rules-check-command.js';
+import { rulesCommandRunner, tempDirEachTest } from '../helpers/rules-command.js';
 
 let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rules-check-'));
+tempDirEachTest('rules-check-', (path) => {
+  dir = path;
 });
 
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(
-  argv: string[],
-  defaultPaths: string[] = [],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = captureText();
-  const stderr = captureText();
-  const code = await runRulesCheckCommand(argv, { stdout, stderr }, { paths: defaultPaths, timezone: 'UTC' });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const run = rulesCommandRunner(runRulesCheckCommand);
 
 const GOOD = [
   'lists:',

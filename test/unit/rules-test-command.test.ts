@@ -1,32 +1,19 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runRulesTestCommand } from '../../src/rules/test-command.js';
+import { describe, expect, it } from 'vitest';
+import { runRulesTestCommand } from '../../src/cli/rules-test-command.js';
 import { captureText } from '../helpers/capture.js';
+import { rulesCommandRunner, tempDirEachTest } from '../helpers/rules-command.js';
 
 const PASSING = fileURLToPath(new URL('../fixtures/rules-tests/passing', import.meta.url));
 
 let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rules-test-'));
+tempDirEachTest('rules-test-', (path) => {
+  dir = path;
 });
 
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(
-  argv: string[],
-  defaultPaths: string[] = [],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = captureText();
-  const stderr = captureText();
-  const code = await runRulesTestCommand(argv, { stdout, stderr }, { paths: defaultPaths, timezone: 'UTC' });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const run = rulesCommandRunner(runRulesTestCommand);
 
 const lines = (...text: string[]): string => text.map((line) => `${line}\n`).join('');
 

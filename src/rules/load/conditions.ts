@@ -411,16 +411,15 @@ function checkValue(
         );
         return;
       }
-      if (value.length === 0) {
-        errorAt(
-          scope,
-          valuePath,
-          `${operator} with an empty list ${operator === 'in' ? 'never' : 'always'} matches; add values`,
-        );
-        return;
-      }
-      for (const [index, item] of (value as unknown[]).entries())
-        checkScalar(scope, [...valuePath, index], spec, item);
+      checkItems(
+        scope,
+        valuePath,
+        operator,
+        value as unknown[],
+        operator === 'notIn',
+        'values',
+        (path, item) => checkScalar(scope, path, spec, item),
+      );
       return;
     }
     case 'inList':
@@ -492,16 +491,39 @@ function checkListValue(
     );
     return;
   }
-  if (value.length === 0) {
+  checkItems(
+    scope,
+    path,
+    operator,
+    value as unknown[],
+    operator === 'notInList',
+    'patterns',
+    (itemPath, pattern) => checkPattern(scope, itemPath, spec, pattern),
+  );
+}
+
+/**
+ * The inline list of an `in`-like operator: each item checked at its own path. An empty list is
+ * refused rather than read, because it decides the condition regardless of the event.
+ */
+function checkItems(
+  scope: ConditionScope,
+  path: Path,
+  operator: string,
+  items: readonly unknown[],
+  negated: boolean,
+  noun: 'values' | 'patterns',
+  checkItem: (itemPath: Path, item: unknown) => void,
+): void {
+  if (items.length === 0) {
     errorAt(
       scope,
       path,
-      `${operator} with an empty list ${operator === 'inList' ? 'never' : 'always'} matches; add patterns`,
+      `${operator} with an empty list ${negated ? 'always' : 'never'} matches; add ${noun}`,
     );
     return;
   }
-  for (const [index, pattern] of (value as unknown[]).entries())
-    checkPattern(scope, [...path, index], spec, pattern);
+  for (const [index, item] of items.entries()) checkItem([...path, index], item);
 }
 
 /** One value compared with a fact: the right type, and a possible value of the fact. */

@@ -8,6 +8,7 @@ import type { PathSegment } from '../../config/types.js';
 import { WEEKDAYS, type ScheduleWindow, type Weekday } from '../types.js';
 import { DAY_SHORTHANDS, SCHEDULE_FIELDS, WINDOW_FIELDS } from './catalog.js';
 import { NAME_PATTERN, describeValue, quoteHint, suggestion } from './checks.js';
+import { type MappingForm, readMapping } from './key-table.js';
 import { type IssueLog, type RuleFile, keyAt, placeText, valueAt } from './source.js';
 import { isValidTimeZone, suggestTimeZone } from './timezone.js';
 
@@ -144,6 +145,16 @@ export function readLists(
   }
 }
 
+const WINDOW_FORM: MappingForm = {
+  what: 'a window',
+  example: "{days: [mon, tue], from: '08:00', to: '10:00'}",
+  keys: WINDOW_FIELDS,
+};
+/** A window's keys written straight into the schedule. */
+const IN_WINDOW_HINTS = Object.fromEntries(
+  WINDOW_FIELDS.map((key) => [key, 'days, from and to belong in an entry of windows']),
+);
+
 const TIME = /^(\d{1,2}):(\d{2})$/;
 
 /** Minutes after midnight for `HH:MM`; `24:00` only where `allowMidnightEnd`. */
@@ -202,23 +213,8 @@ function readWindow(
   value: unknown,
   log: IssueLog,
 ): ScheduleWindow | null {
-  if (!(value instanceof Map)) {
-    log.error(
-      file,
-      valueAt(file, path),
-      `a window must be a mapping such as {days: [mon, tue], from: '08:00', to: '10:00'}, got ${describeValue(value)}`,
-    );
-    return null;
-  }
-  const window = value as Map<string, unknown>;
-  for (const key of window.keys()) {
-    if ((WINDOW_FIELDS as readonly string[]).includes(key)) continue;
-    log.error(
-      file,
-      keyAt(file, [...path, key]),
-      `unknown key "${key}" in a window${suggestion(key, WINDOW_FIELDS)}`,
-    );
-  }
+  const window = readMapping(file, log, path, value, WINDOW_FORM);
+  if (window === null) return null;
   const days = window.has('days')
     ? readDays(file, [...path, 'days'], window.get('days'), log)
     : [...WEEKDAYS];
@@ -290,12 +286,13 @@ export function readSchedules(
   for (const [name, entry] of sectionEntries(file, value, 'schedules', example, log)) {
     const path = ['schedules', name];
     checkName(file, path, name, 'schedule', log);
-    if (!(entry instanceof Map)) {
-      log.error(
-        file,
-        valueAt(file, path),
-        `schedule "${name}" must be a mapping such as ${example.slice(12)}, got ${describeValue(entry)}`,
-      );
+    const schedule = readMapping(file, log, path, entry, {
+      what: `schedule "${name}"`,
+      example: example.slice(12),
+      keys: SCHEDULE_FIELDS,
+      hints: IN_WINDOW_HINTS,
+    });
+    if (schedule === null) {
       claim(
         schedules,
         { name, file, path, used: false, timezone: null, timezoneWritten: true, windows: [] },
@@ -303,18 +300,6 @@ export function readSchedules(
         log,
       );
       continue;
-    }
-    const schedule = entry as Map<string, unknown>;
-    for (const key of schedule.keys()) {
-      if ((SCHEDULE_FIELDS as readonly string[]).includes(key)) continue;
-      const inWindow = (WINDOW_FIELDS as readonly string[]).includes(key)
-        ? '; days, from and to belong in an entry of windows'
-        : '';
-      log.error(
-        file,
-        keyAt(file, [...path, key]),
-        `unknown key "${key}" in schedule "${name}"${inWindow || suggestion(key, SCHEDULE_FIELDS)}`,
-      );
     }
     let timezone: string | null = null;
     if (schedule.has('timezone')) {

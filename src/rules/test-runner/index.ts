@@ -88,7 +88,7 @@ import { describeFilter } from './spec.js';
 import { formatOffset, plural } from './text.js';
 
 export type { ExpiredSessions, PublishedAlert, RuleTestResult } from './run.js';
-export { readRuleTestSources, testDirectories } from './files.js';
+export { readRuleTestSources, testDirectories } from '../load/files.js';
 
 export interface RuleTestInput {
   readonly ruleSources: readonly RuleSource[];

@@ -6,15 +6,15 @@
  * Exit 1 when there is an error (the sidecar would refuse the rules), 0 otherwise — warnings
  * alone do not fail, so the command can gate a deployment.
  */
-import { parseArgs } from 'node:util';
 import {
   type RuleLoadReport,
   declaredScope,
   inspectClusterRuleSources,
   inspectRuleSources,
   readRuleFiles,
-} from './load/index.js';
-import { formatRuleIssue } from './types.js';
+} from '../rules/load/index.js';
+import { formatRuleIssue } from '../rules/types.js';
+import { parseRulesArgs, writeRulesLine as writeLine } from './rules-args.js';
 
 export const RULES_CHECK_USAGE = `Usage: sense-sidecar rules check [paths...]
 
@@ -24,14 +24,8 @@ paths   rule files or directories (*.yaml, *.yml, *.json directly inside);
         default: rules.paths from the configuration
 Exit status: 0 when the rules load (warnings allowed), 1 on errors, 2 on bad usage.`;
 
-export const EXIT_USAGE = 2;
-
 function count(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function writeLine(stream: NodeJS.WritableStream, text: string): void {
-  stream.write(`${text}\n`);
 }
 
 /** `argv` are the arguments after `rules check`. */
@@ -40,22 +34,8 @@ export async function runRulesCheckCommand(
   io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
   defaults: { paths: readonly string[]; timezone: string },
 ): Promise<number> {
-  let parsed: { values: { help?: boolean | undefined }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${RULES_CHECK_USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help === true) {
-    writeLine(io.stdout, RULES_CHECK_USAGE);
-    return 0;
-  }
+  const parsed = parseRulesArgs(argv, {}, RULES_CHECK_USAGE, io);
+  if (typeof parsed === 'number') return parsed;
   const paths = parsed.positionals.length > 0 ? parsed.positionals : defaults.paths;
   const options = { defaultTimezone: defaults.timezone };
   const { sources, issues: readIssues } = await readRuleFiles(paths);

@@ -1,14 +1,14 @@
 /**
  * `sense-sidecar rules test [paths...]`: runs the tests in `<path>/tests/*.yaml` against the
- * rules under the paths, in virtual time (see test-runner/index.ts for the test file format).
+ * rules under the paths, in virtual time (see rules/test-runner/index.ts for the test file format).
  * Prints `ok`/`FAIL` per test with what was expected and what happened, then a summary.
  * Exit 0 when every test passes, 1 when one fails or a rule or test file has errors, 2 on bad
  * usage.
  */
-import { parseArgs } from 'node:util';
-import { declaredScope, inspectClusterRuleSources, readRuleFiles } from './load/index.js';
-import { formatRuleTestReport, readRuleTestSources, runRuleTests } from './test-runner/index.js';
-import { formatRuleIssue } from './types.js';
+import { declaredScope, inspectClusterRuleSources, readRuleFiles } from '../rules/load/index.js';
+import { formatRuleTestReport, readRuleTestSources, runRuleTests } from '../rules/test-runner/index.js';
+import { formatRuleIssue } from '../rules/types.js';
+import { EXIT_USAGE, parseRulesArgs, writeRulesLine as writeLine } from './rules-args.js';
 
 export const RULES_TEST_USAGE = `Usage: sense-sidecar rules test [--verbose] [paths...]
 
@@ -20,37 +20,14 @@ paths          rule files or directories; default: rules.paths from the configur
 Exit status: 0 when every test passes, 1 on a failed test or errors in rule or test files,
 2 on bad usage.`;
 
-const EXIT_USAGE = 2;
-
-function writeLine(stream: NodeJS.WritableStream, text: string): void {
-  stream.write(`${text}\n`);
-}
-
 /** `argv` are the arguments after `rules test`. */
 export async function runRulesTestCommand(
   argv: string[],
   io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
   defaults: { paths: readonly string[]; timezone: string },
 ): Promise<number> {
-  let parsed: {
-    values: { help?: boolean | undefined; verbose?: boolean | undefined };
-    positionals: string[];
-  };
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean', short: 'v' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    writeLine(io.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${RULES_TEST_USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help === true) {
-    writeLine(io.stdout, RULES_TEST_USAGE);
-    return 0;
-  }
+  const parsed = parseRulesArgs(argv, { verbose: { type: 'boolean', short: 'v' } }, RULES_TEST_USAGE, io);
+  if (typeof parsed === 'number') return parsed;
   const paths = parsed.positionals.length > 0 ? parsed.positionals : defaults.paths;
   if (paths.length === 0) {
     writeLine(
