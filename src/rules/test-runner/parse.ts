@@ -8,8 +8,8 @@
  */
 import type { PathSegment } from '../../config/types.js';
 import { describeValue, suggestion } from '../load/checks.js';
-import { patternProblem, readTimezone, userPatternWarning } from '../load/sections.js';
-import { type IssueLog, keyAt, readRuleFile, valueAt } from '../load/source.js';
+import { readPatterns, readTimezone } from '../load/sections.js';
+import { type IssueLog, keyAt, readRuleFile } from '../load/source.js';
 import type { RuleSet } from '../types.js';
 import { FileReader } from './file-reader.js';
 import { readDropped, readFilters } from './parse-alerts.js';
@@ -129,18 +129,7 @@ function readLists(reader: FileReader, value: unknown): Map<string, readonly str
       );
       continue;
     }
-    const accepted: string[] = [];
-    for (const [index, pattern] of (patterns as unknown[]).entries()) {
-      const problem = patternProblem(pattern);
-      if (problem !== null) {
-        reader.errorAt([...path, index], problem);
-        continue;
-      }
-      const warning = userPatternWarning(pattern as string);
-      if (warning !== null) reader.log.warn(reader.file, valueAt(reader.file, [...path, index]), warning);
-      accepted.push(pattern as string);
-    }
-    lists.set(name, accepted);
+    lists.set(name, readPatterns(reader.file, path, patterns as unknown[], reader.log, { warnUsers: true }));
   }
   return lists;
 }
