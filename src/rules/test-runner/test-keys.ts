@@ -12,25 +12,6 @@ import { MAX_EVENTS_PER_TEST, MAX_OFFSET_MS } from './spec.js';
 export const TEST_FILE_KEYS = ['tests', 'timezone', 'sessions', 'lists'] as const;
 export const SESSIONS_KEYS = ['inactivityTimeout', 'expiryGrace'] as const;
 export const TEST_KEYS = ['name', 'start', 'events', 'advanceTo', 'expect', 'forbid', 'dropped'] as const;
-export const EVENT_KEYS = [
-  'at',
-  'kind',
-  'user',
-  'host',
-  'app',
-  'context',
-  'origin',
-  'userAgent',
-  'message',
-  'datagram',
-  'rejected',
-  'repeat',
-  'every',
-] as const;
-export const EXPECT_KEYS = ['rule', 'key', 'status', 'host', 'at', 'message', 'count'] as const;
-const FORBID_KEYS = EXPECT_KEYS.filter((key) => key !== 'count');
-export const DROPPED_KEYS = ['rule', 'count'] as const;
-
 /** Keys of the event form; none of them may sit next to `datagram:`. */
 export const FIELD_KEYS = [
   'kind',
@@ -42,6 +23,11 @@ export const FIELD_KEYS = [
   'userAgent',
   'message',
 ] as const;
+export const EVENT_KEYS = ['at', ...FIELD_KEYS, 'datagram', 'rejected', 'repeat', 'every'] as const;
+export const EXPECT_KEYS = ['rule', 'key', 'status', 'host', 'at', 'message', 'count'] as const;
+const FORBID_KEYS = EXPECT_KEYS.filter((key) => key !== 'count');
+export const DROPPED_KEYS = ['rule', 'count'] as const;
+
 /** Text fields where `{{n}}` is replaced by the repetition number. */
 export const TEMPLATED_KEYS = ['user', 'host', 'context', 'origin', 'userAgent', 'message', 'datagram'];
 /** The decoder never produces `source-not-allowed` (the socket shell does). */
