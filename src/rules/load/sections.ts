@@ -111,6 +111,32 @@ function sectionEntries(
   return [];
 }
 
+/**
+ * The `*` patterns of a list at `path`, each refused one an issue at its place. `warnUsers`: warn
+ * at once about patterns that can match no user; rule files warn only when a user fact uses the
+ * list (a list may hold hosts), test files' lists only replace lists the rules already use.
+ */
+export function readPatterns(
+  file: RuleFile,
+  path: readonly PathSegment[],
+  written: readonly unknown[],
+  log: IssueLog,
+  options: { readonly warnUsers: boolean },
+): string[] {
+  const patterns: string[] = [];
+  for (const [index, pattern] of written.entries()) {
+    const problem = patternProblem(pattern);
+    if (problem !== null) {
+      log.error(file, valueAt(file, [...path, index]), problem);
+      continue;
+    }
+    const warning = options.warnUsers ? userPatternWarning(pattern as string) : null;
+    if (warning !== null) log.warn(file, valueAt(file, [...path, index]), warning);
+    patterns.push(pattern as string);
+  }
+  return patterns;
+}
+
 export function readLists(
   file: RuleFile,
   value: unknown,
@@ -135,11 +161,7 @@ export function readLists(
       if (entry.length === 0) {
         log.warn(file, valueAt(file, path), `list "${name}" is empty, so inList never matches it`);
       }
-      for (const [index, pattern] of (entry as unknown[]).entries()) {
-        const problem = patternProblem(pattern);
-        if (problem !== null) log.error(file, valueAt(file, [...path, index]), problem);
-        else patterns.push(pattern as string);
-      }
+      patterns.push(...readPatterns(file, path, entry as unknown[], log, { warnUsers: false }));
     }
     claim(lists, { name, file, path, used: false, patterns, checkedAsUsers: false }, 'list', log);
   }
