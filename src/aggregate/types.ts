@@ -40,6 +40,19 @@ export type SessionEndReason = 'stop' | 'expired' | 'timeout' | 'evicted';
 export type ConnectionEndReason = 'close' | 'timeout' | 'evicted';
 
 /**
+ * Where and when a session or connection began, and whose it is: what every interval record
+ * (an opening change, an open interval to restore, a history row) starts with. `id` is the
+ * CloudEvents id of the event that opened it.
+ */
+export interface IntervalStart {
+  readonly id: string;
+  readonly host: string;
+  readonly node: string;
+  readonly user: UserRef;
+  readonly start: number;
+}
+
+/**
  * What one apply (or expire) changed, for the history store. Intervals are identified by the
  * CloudEvents id of the event that opened them (sessions have no id on the wire), so recording
  * the same change twice writes once.
@@ -51,14 +64,7 @@ export type ConnectionEndReason = 'close' | 'timeout' | 'evicted';
  * - `*.reopened`: a late event took this interval's end for an older one; it is open again.
  */
 export type ViewChange =
-  | {
-      readonly kind: 'session.opened';
-      readonly id: string;
-      readonly host: string;
-      readonly node: string;
-      readonly user: UserRef;
-      readonly start: number;
-    }
+  | ({ readonly kind: 'session.opened' } & IntervalStart)
   | {
       readonly kind: 'session.closed';
       readonly id: string;
@@ -69,16 +75,11 @@ export type ViewChange =
       readonly reason: SessionEndReason;
     }
   | { readonly kind: 'session.reopened'; readonly id: string }
-  | {
+  | ({
       readonly kind: 'connection.opened';
-      readonly id: string;
-      readonly host: string;
-      readonly node: string;
-      readonly user: UserRef;
       /** Null when the connection named no app. */
       readonly appId: string | null;
-      readonly start: number;
-    }
+    } & IntervalStart)
   | {
       readonly kind: 'connection.closed';
       readonly id: string;
@@ -104,12 +105,7 @@ export interface HistorySink {
 }
 
 /** A session or connection still open in the history, for rebuilding the view after a restart. */
-export interface OpenInterval {
-  readonly id: string;
-  readonly host: string;
-  readonly node: string;
-  readonly user: UserRef;
-  readonly start: number;
+export interface OpenInterval extends IntervalStart {
   /** Connections only: the app, or null when the connection named none. */
   readonly appId: string | null;
 }
@@ -168,23 +164,13 @@ export interface LoginRow {
 }
 
 /** One session of the history, with how it ended. */
-export interface SessionInterval {
-  readonly id: string;
-  readonly host: string;
-  readonly node: string;
-  readonly user: UserRef;
-  readonly start: number;
+export interface SessionInterval extends IntervalStart {
   readonly end: number | null;
   readonly endReason: SessionEndReason | null;
 }
 
-export interface ConnectionInterval {
-  readonly id: string;
-  readonly host: string;
-  readonly node: string;
-  readonly user: UserRef;
+export interface ConnectionInterval extends IntervalStart {
   readonly appId: string | null;
-  readonly start: number;
   readonly end: number | null;
   readonly endReason: ConnectionEndReason | null;
 }

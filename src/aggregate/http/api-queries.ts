@@ -139,20 +139,25 @@ export interface NodeStatusBody extends Omit<StatusSummary, 'startedAt'> {
   readonly startedAt: string | null;
 }
 
-export interface NodeBody {
-  readonly node: string;
-  readonly expected: boolean;
-  readonly hosts: readonly string[];
-  readonly sessions: number;
-  readonly connections: number;
-  readonly users: number;
-  readonly firstSeenAt: string;
-  /** `time` of the newest event (the sidecar's clock), and when the aggregator received the latest. */
-  readonly lastEventAt: string | null;
-  readonly lastEventReceivedAt: string | null;
-  readonly lastStatusAt: string | null;
-  readonly lastStatusReceivedAt: string | null;
-  readonly lastDatagramAt: string | null;
+/** NodeInfo's epoch-ms times; the body gives them as ISO 8601. */
+type NodeTime =
+  | 'firstSeenAt'
+  | 'lastEventAt'
+  | 'lastEventReceivedAt'
+  | 'lastStatusAt'
+  | 'lastStatusReceivedAt'
+  | 'lastDatagramAt';
+
+/** Each epoch-ms field as ISO 8601 text; a time that may be null stays nullable. */
+type AsIso<T> = { readonly [K in keyof T]: null extends T[K] ? string | null : string };
+
+/**
+ * One node as `GET /api/nodes` lists it: NodeInfo with its times in ISO 8601 and its silence
+ * spelled out (a flag, the reasons, a sentence). Derived from NodeInfo so a field added there
+ * has to be answered here (nodeBody will not compile until it is).
+ */
+export interface NodeBody
+  extends Omit<NodeInfo, NodeTime | 'status' | 'silent'>, AsIso<Pick<NodeInfo, NodeTime>> {
   /** Seconds since the aggregator last heard anything from the node (status or event); since first seen before that. */
   readonly lastSeenAgeSeconds: number;
   readonly silent: boolean;
@@ -160,10 +165,6 @@ export interface NodeBody {
   /** One sentence saying why it is silent; null when it is not. */
   readonly reason: string | null;
   readonly status: NodeStatusBody | null;
-  readonly events: number;
-  readonly rejects: number;
-  readonly rejectsByReason: Readonly<Record<string, number>>;
-  readonly alertsFiring: number;
 }
 
 export interface NodesBody {
