@@ -18,6 +18,12 @@ export interface MappingForm {
   readonly keys: readonly string[];
   /** Key → what to write instead, for keys that are never a typo distance from the right one. */
   readonly hints?: Readonly<Record<string, string>>;
+  /** Keys this mapping never takes, with the reason: "<key> is not a key of <what>: <reason>". */
+  readonly refused?: Readonly<Record<string, string>>;
+  /** The whole "not a mapping" message before ", got ...", when `what` and `example` do not say it. */
+  readonly mustBe?: string;
+  /** `rule key`: unknown keys read "unknown rule key "x"" instead of "unknown key "x" in <what>". */
+  readonly keyNoun?: string;
 }
 
 /** The mapping at `path` with its keys checked against `form`, or null (and an issue) when it is not one. */
@@ -32,18 +38,27 @@ export function readMapping(
     log.error(
       file,
       valueAt(file, path),
-      `${form.what} must be a mapping such as ${form.example}, got ${describeValue(value)}`,
+      `${form.mustBe ?? `${form.what} must be a mapping such as ${form.example}`}, got ${describeValue(value)}`,
     );
     return null;
   }
   const entry = value as Map<string, unknown>;
   for (const key of entry.keys()) {
+    const refused = form.refused?.[key];
+    if (refused !== undefined) {
+      log.error(file, keyAt(file, [...path, key]), `${key} is not a key of ${form.what}: ${refused}`);
+      continue;
+    }
     if (form.keys.includes(key)) continue;
     const hint = form.hints?.[key];
+    const unknown =
+      form.keyNoun === undefined
+        ? `unknown key "${key}" in ${form.what}`
+        : `unknown ${form.keyNoun} "${key}"`;
     log.error(
       file,
       keyAt(file, [...path, key]),
-      `unknown key "${key}" in ${form.what}${hint === undefined ? suggestion(key, form.keys) : `; ${hint}`}`,
+      `${unknown}${hint === undefined ? suggestion(key, form.keys) : `; ${hint}`}`,
     );
   }
   return entry;

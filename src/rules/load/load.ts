@@ -6,14 +6,14 @@
  * namespace; then the rules are checked against the whole of it, so a rule may use a list
  * defined in any file (files are loaded in name order, which must not decide what is visible).
  */
-import type { PathSegment } from '../../config/types.js';
 import { readYamlSource } from '../../config/yaml-source.js';
 import type { Rule, RuleIssue, RuleKey, RuleLoadResult, Schedule } from '../types.js';
 import { RULE_FIELDS, RULE_SCOPES, type RuleScope, TOP_LEVEL_KEYS } from './catalog.js';
 import type { ClusterRuleKey } from './cluster-catalog.js';
 import { CLUSTER_CATALOG, type RuleCatalog, SIDECAR_CATALOG } from './scopes.js';
-import { describeValue, suggestion } from './checks.js';
+import { describeValue } from './checks.js';
 import { readRule } from './rules.js';
+import { readMapping } from './key-table.js';
 import {
   type ListDefinition,
   type ScheduleDefinition,
@@ -223,25 +223,20 @@ function readTopLevel(file: RuleFile, log: IssueLog): Map<string, unknown> | nul
     log.warn(file, { line: 1, column: 1 }, 'the file is empty: it defines no lists, schedules or rules');
     return null;
   }
-  if (!(root instanceof Map)) {
-    log.error(
-      file,
-      valueAt(file, []),
-      `a rule file must be a mapping with lists:, schedules:, rules: or timezone:, got ${describeValue(root)}`,
-    );
-    return null;
-  }
-  const map = root as Map<string, unknown>;
-  for (const key of map.keys()) {
-    if ((TOP_LEVEL_KEYS as readonly string[]).includes(key)) continue;
-    const path: PathSegment[] = [key];
-    const ruleKey = (RULE_FIELDS as readonly string[]).includes(key)
-      ? `; "${key}" belongs to a rule: write it inside an entry of rules:`
-      : suggestion(key, TOP_LEVEL_KEYS);
-    log.error(file, keyAt(file, path), `unknown top-level key "${key}"${ruleKey}`);
-  }
-  return map;
+  return readMapping(file, log, [], root, {
+    what: 'a rule file',
+    example: 'rules:',
+    mustBe: 'a rule file must be a mapping with lists:, schedules:, rules: or timezone:',
+    keyNoun: 'top-level key',
+    keys: TOP_LEVEL_KEYS,
+    hints: RULE_KEY_HINTS,
+  });
 }
+
+/** A rule's key written at the top level: the one mistake a suggestion would not explain. */
+const RULE_KEY_HINTS: Readonly<Record<string, string>> = Object.fromEntries(
+  RULE_FIELDS.map((key) => [key, `"${key}" belongs to a rule: write it inside an entry of rules:`]),
+);
 
 /**
  * Whether the file is of the loader's scope. A file of the other scope is an error and is not

@@ -17,10 +17,10 @@ import {
   oneOf,
   quoteHint,
   slug,
-  suggestion,
   text,
 } from './checks.js';
 import { type ConditionScope, checkWhen } from './conditions.js';
+import { readMapping } from './key-table.js';
 import { type ListDefinition, type ScheduleDefinition, readTimezone } from './sections.js';
 import { type IssueLog, type RuleFile, keyAt, placeText, positionInString, valueAt } from './source.js';
 
@@ -60,15 +60,16 @@ export function readRule<K extends string>(
   const { file, log, catalog } = context;
   const path: PathSegment[] = ['rules', index];
   const at = (key: string): PathSegment[] => [...path, key];
-  if (!(value instanceof Map)) {
-    log.error(
-      file,
-      valueAt(file, path),
-      `a rule must be a mapping starting with id:, e.g. - id: leaver-login, got ${describeValue(value)}`,
-    );
-    return { rule: null, id: null };
-  }
-  const entry = value as Map<string, unknown>;
+  const entry = readMapping(file, log, path, value, {
+    what: `a ${catalog.scope} rule`,
+    example: '- id: leaver-login',
+    mustBe: 'a rule must be a mapping starting with id:, e.g. - id: leaver-login',
+    keyNoun: 'rule key',
+    keys: RULE_FIELDS,
+    hints: RULE_FIELD_HINTS,
+    refused: catalog.refusedFields,
+  });
+  if (entry === null) return { rule: null, id: null };
   // The rule is built only when checking it added no error (warnings elsewhere do not count).
   const errorsBefore = log.errorCount;
   const fail = (position: Position, message: string): void => {
@@ -82,20 +83,6 @@ export function readRule<K extends string>(
     fail(valueAt(file, at(key)), checked.problem);
     return fallback;
   };
-
-  for (const key of entry.keys()) {
-    const refused = catalog.refusedFields[key];
-    if (refused !== undefined) {
-      fail(keyAt(file, at(key)), `${key} is not a key of a ${catalog.scope} rule: ${refused}`);
-      continue;
-    }
-    if ((RULE_FIELDS as readonly string[]).includes(key)) continue;
-    const hint = RULE_FIELD_HINTS[key];
-    fail(
-      keyAt(file, at(key)),
-      `unknown rule key "${key}"${hint === undefined ? suggestion(key, RULE_FIELDS) : `; ${hint}`}`,
-    );
-  }
 
   let id: string | null = null;
   if (!entry.has('id')) {
