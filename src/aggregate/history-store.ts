@@ -69,6 +69,10 @@ const CONNECTIONS: IntervalTable = { name: 'connections', metaKey: 'max_connecti
  * Reads: "open at t" is start_at <= t < end_at (or end_at NULL). Closed intervals are found
  * through the start index in [t − longest closed interval, t], open ones through a partial
  * index, so a query reads the intervals of about one longest-session span, not the whole table.
+ *
+ * Just over 500 lines, on purpose: the prepared statements, the writes that keep them idempotent
+ * and the reads that rely on the same indexes belong together; the schema (history-schema.ts)
+ * and the peak arithmetic (peak-rows.ts) live apart.
  */
 export class HistoryStore implements History {
   private readonly db: DatabaseSync;
