@@ -67,6 +67,10 @@ const PROBLEM_LOG_INTERVAL_MS = 60_000;
 export class NatsIntake implements Lifecycle {
   private readonly link: NatsLink;
   private readonly abort = new AbortController();
+  /** Resolves on stop: every wait of the intake races it, or a stop with NATS down would hang. */
+  private readonly aborted = new Promise<void>((resolve) => {
+    this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   private running: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   private readonly iterators = new Set<ConsumerMessages>();
@@ -131,7 +135,8 @@ export class NatsIntake implements Lifecycle {
 
   private async run(): Promise<void> {
     while (!this.isStopped()) {
-      await this.link.whenConnected();
+      // The link wakes its waiters only when it closes, and it closes after this loop ends.
+      await Promise.race([this.link.whenConnected(), this.aborted]);
       const nc = this.link.connection;
       if (this.isStopped()) return;
       if (nc === undefined || nc.isClosed()) {
@@ -187,10 +192,7 @@ export class NatsIntake implements Lifecycle {
       loops.push(this.consumeStream(nc, jsm, events), this.consumeStream(nc, jsm, alerts));
     }
     const closed = nc.closed().then(() => undefined);
-    const stopped = new Promise<void>((resolve) => {
-      this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    await Promise.race([closed, stopped]);
+    await Promise.race([closed, this.aborted]);
     this.stopConsuming();
     await Promise.allSettled(loops);
   }
