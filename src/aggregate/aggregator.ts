@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AggregatorConfig } from '../config/aggregator-schema.js';
 import type { Clock } from '../core/clock.js';
+import { checkDataDir } from '../core/data-dir.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { shippedDir } from '../core/shipped-files.js';
@@ -79,14 +80,16 @@ export class Aggregator implements Lifecycle {
     if (!connection.ok) problems.push(...connection.problems);
     const path = join(config.dataDir, HISTORY_FILE);
     let history: HistoryStore | null = null;
-    try {
-      mkdirSync(config.dataDir, { recursive: true });
-      history = new HistoryStore(path);
-    } catch (error) {
-      problems.push(
-        `dataDir ${config.dataDir}: cannot open the history ${path} (${error instanceof Error ? error.message : String(error)})`,
-      );
-    }
+    const dataDirProblem = await checkDataDir(config.dataDir);
+    if (dataDirProblem !== null) problems.push(dataDirProblem);
+    else
+      try {
+        history = new HistoryStore(path);
+      } catch (error) {
+        problems.push(
+          `dataDir ${config.dataDir}: cannot open the history ${path} (${error instanceof Error ? error.message : String(error)})`,
+        );
+      }
     if (!connection.ok || history === null) {
       history?.close();
       return { ok: false, problems };

@@ -1,4 +1,3 @@
-import { checkDataDir } from '../core/data-dir.js';
 import { Aggregator } from '../aggregate/aggregator.js';
 import { indexRoute } from '../aggregate/http/api-routes.js';
 import { livePageRoute } from '../aggregate/page/live-page.js';
@@ -27,12 +26,6 @@ export async function runAggregateCommand(
   if ('exit' in args) return args.exit;
   const config = await loadAggregatorConfigFile(args.configPath, env, io);
   if (config === null) return EXIT_BAD_CONFIG;
-  const dataDirProblem = await checkDataDir(config.dataDir);
-  if (dataDirProblem !== null) {
-    writeLine(io.stderr, dataDirProblem);
-    writeLine(io.stderr, `sense-aggregator refused to start: 1 problem(s) above`);
-    return EXIT_BAD_CONFIG;
-  }
 
   const log = createLogger(config.log.level, io.stdout, 'sense-aggregator');
   const created = await Aggregator.create({ config, clock: systemClock, log, version });

@@ -1,4 +1,3 @@
-import { checkDataDir } from '../core/data-dir.js';
 import { existsSync } from 'node:fs';
 import { KEYS } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
@@ -30,12 +29,6 @@ export async function runRunCommand(
   if ('exit' in args) return args.exit;
   const config = await loadConfigFile(args.configPath, env, io);
   if (config === null) return EXIT_BAD_CONFIG;
-  const dataDirProblem = await checkDataDir(config.dataDir);
-  if (dataDirProblem !== null) {
-    writeLine(io.stderr, dataDirProblem);
-    writeLine(io.stderr, `sense-sidecar refused to start: 1 problem(s) above`);
-    return EXIT_BAD_CONFIG;
-  }
 
   const log = createLogger(config.log.level, io.stdout);
   const rules = shippedRules(config.rules.paths);

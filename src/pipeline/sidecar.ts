@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../core/clock.js';
+import { checkDataDir } from '../core/data-dir.js';
 import { countDrop, createCounters, type StageCounters } from '../core/counters.js';
 import { createIdGenerator, type IdGenerator } from '../core/ids.js';
 import type { Lifecycle } from '../core/lifecycle.js';
@@ -133,6 +134,9 @@ export class Sidecar implements Lifecycle {
     deps: SidecarDeps,
   ): Promise<{ ok: true; sidecar: Sidecar } | { ok: false; problems: readonly string[] }> {
     const { config, clock, log } = deps;
+    // Before anything opens a file in it (the state file below, the outbox on start).
+    const dataDirProblem = await checkDataDir(config.dataDir);
+    if (dataDirProblem !== null) return { ok: false, problems: [dataDirProblem] };
     const loaded = await loadRules(config.rules.paths, { defaultTimezone: config.rules.timezone });
     if (!loaded.ok) return { ok: false, problems: loaded.issues.map(formatRuleIssue) };
     for (const warning of loaded.warnings) log.warn(formatRuleIssue(warning));
