@@ -26,6 +26,11 @@ const HIDDEN = [
   { prefix: '/var/tmp', by: 'PrivateTmp=yes' },
 ];
 
+/** The sandbox setting that hides `path` from the service, if one does. */
+export function hiddenBy(path: string): { prefix: string; by: string } | undefined {
+  return HIDDEN.find(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`));
+}
+
 /** Problems with the paths a sandboxed service would use; empty when it can see them all. */
 export function sandboxProblems(spec: ServiceSpec): string[] {
   const named: [string, string][] = [
@@ -41,7 +46,7 @@ export function sandboxProblems(spec: ServiceSpec): string[] {
       problems.push(`${what} ${path} is not an absolute path`);
       continue;
     }
-    const hidden = HIDDEN.find(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`));
+    const hidden = hiddenBy(path);
     if (hidden !== undefined) {
       problems.push(
         `${what} ${path} is under ${hidden.prefix}, which the service cannot see (${hidden.by}); move it, e.g. the program to /opt/sense-sidecar/ and configs to ${DEFAULT_LINUX_CONFIG_DIR}/`,

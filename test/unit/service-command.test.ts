@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { type ServiceContext, runServiceCommand } from '../../src/cli/service-command.js';
 import type { RunResult, SystemAccess } from '../../src/service/steps.js';
 import { captureText } from '../helpers/capture.js';
+import { serviceScratch } from '../helpers/service-scratch.js';
 
-// Configs live under the project's .data/: the sandbox checks refuse anything under /tmp.
-mkdirSync('.data', { recursive: true });
-const dir = mkdtempSync(resolve('.data', 'service-test-'));
+// The sandbox checks refuse configs under /tmp and /home, so they live where a service could see them.
+const dir = serviceScratch('service-test');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function config(name: string, text: string): string {
