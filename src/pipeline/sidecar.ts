@@ -30,8 +30,9 @@ import { compileRules, longestWindowMs } from '../rules/engine/compile.js';
 import { loadRules } from '../rules/load/index.js';
 import { type ReloadOutcome, RulesReloader } from '../rules/reloader.js';
 import { formatRuleIssue } from '../rules/types.js';
-import { LiveState, type LiveStateOptions } from '../state/live-state.js';
-import { type SavedState, StateFile } from './state-file.js';
+import type { LiveStateOptions } from '../state/live-state.js';
+import { StateFile } from './state-file.js';
+import { logRecovery, restoreState } from './start-restore.js';
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Datagram } from '../ingest/datagram-batch.js';
 import { createProcessor, type Processor } from './processor.js';
@@ -48,42 +49,6 @@ export interface SidecarDeps {
 
 const STATE_FILE = 'state.json';
 const OUTBOX_DIR = 'outbox';
-
-function logRecovery(report: RecoveryReport, log: Logger): void {
-  const { recovered, corrupt, corruptBytes, quarantined, notes } = report;
-  if (recovered > 0)
-    log.info({ recovered }, `outbox: ${recovered} record(s) from the last run wait for NATS`);
-  if (corrupt > 0) {
-    log.warn(
-      { corrupt, corruptBytes, quarantined },
-      `outbox: ${corrupt} corrupt record(s) set aside in quarantine; the rest will be published`,
-    );
-  }
-  for (const note of notes) log.info({ note }, 'outbox recovery');
-}
-
-/**
- * The state from the last snapshot, or an empty one. A snapshot that cannot be used is moved
- * aside and logged: the sidecar starts rather than failing on its own file at every start.
- */
-async function restoreState(
-  file: StateFile,
-  options: LiveStateOptions,
-  { clock, log }: SidecarDeps,
-): Promise<{ state: LiveState; saved: SavedState | null }> {
-  const now = clock.now();
-  const { saved, problem, movedTo } = await file.load(now);
-  if (problem !== null)
-    log.warn({ problem, movedTo }, 'live state snapshot unusable; starting with empty state');
-  if (saved === null) return { state: new LiveState(options), saved: null };
-  try {
-    return { state: LiveState.restore(saved.state, options, now), saved };
-  } catch (error) {
-    const aside = await file.setAside(now);
-    log.warn({ err: error, movedTo: aside }, 'live state snapshot refused; starting with empty state');
-    return { state: new LiveState(options), saved: null };
-  }
-}
 
 /** Datagrams handled before the processing loop yields to the event loop, so the socket keeps being read. */
 const YIELD_EVERY = 64;
