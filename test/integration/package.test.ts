@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStream } from '../helpers/jetstream.js';
+import { metricValue } from '../helpers/metrics.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { freeTcpPort, freeUdpPort } from '../helpers/ports.js';
 import { type Executable, SidecarProcess } from '../helpers/sidecar-process.js';
@@ -24,6 +25,8 @@ const NODE_VERSION = (
 const NAME = `sense-sidecar-${VERSION}`;
 const TARBALL = join(ROOT, 'release', `${NAME}-linux-x64.tar.gz`);
 const ZIP = join(ROOT, 'release', `${NAME}-win-x64.zip`);
+/** The version stamped on the second build the upgrade test starts from. */
+const PREVIOUS = '0.0.0-previous';
 
 /** Names of the entries of a zip archive, from its central directory. */
 function zipNames(zip: Buffer): string[] {
@@ -145,6 +148,99 @@ describe('release archives', () => {
       await nats.stop();
     }
   }, 60_000);
+
+  it('upgrade by replacing the executable: a new build on the old dataDir delivers the backlog exactly once and restores the state', async () => {
+    // A second build, stamped as an earlier version, in a folder of its own: the "installed" one.
+    const previous = join(dir, 'previous');
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'scripts/package.mjs'), '--version', PREVIOUS, '--out', previous, '--platform', 'linux'],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
+    execFileSync('tar', [
+      '-xzf',
+      join(previous, `sense-sidecar-${PREVIOUS}-linux-x64.tar.gz`),
+      '-C',
+      previous,
+    ]);
+    const old: Executable = {
+      path: join(previous, `sense-sidecar-${PREVIOUS}`, 'sense-sidecar'),
+      env: exe.env,
+    };
+    expect(spawnSync(old.path, ['--version'], { env: old.env, encoding: 'utf8' }).stdout.trim()).toBe(
+      PREVIOUS,
+    );
+
+    const nats = await NatsServer.start({ jetstream: true });
+    await nats.stopProcess();
+    const udpPort = await freeUdpPort();
+    const config = [
+      'node: sense1',
+      `udp: {port: ${udpPort}}`,
+      `nats: {servers: [${nats.url}]}`,
+      `dataDir: ${join(dir, 'upgrade-data')}`,
+      'http: {port: 0}',
+    ].join('\n');
+    const start = (user: string) =>
+      `/qseow-proxy-session/;SENSE-NODE1;Start session;CORP;${user};AppAccess;/hub/;Start session for user`;
+    const users = [
+      ...Array.from({ length: 96 }, (_, i) => `user${i}`),
+      ...Array.from({ length: 4 }, () => 'mallory'),
+    ];
+    let before: SidecarProcess | undefined;
+    let after: SidecarProcess | undefined;
+    try {
+      // The old version takes the datagrams while NATS is away: they wait in its outbox.
+      before = await SidecarProcess.startCommand('run', config, {}, old);
+      const metrics = `${String(before.logs.find((l) => l.msg === 'sense-sidecar ready')?.['http'])}/metrics`;
+      await sendDatagrams(udpPort, users.map(start));
+      await waitFor(async () => {
+        const text = await (await fetch(metrics)).text();
+        return metricValue(text, 'sense_sidecar_outbox_records') >= users.length;
+      }, "the 100 events in the old version's outbox");
+      expect(await before.stop('SIGTERM')).toBe(0);
+      const stopped = before.logs.find((l) => l.msg === 'sense-sidecar stopped');
+      expect(Number(stopped?.['unpublished'])).toBeGreaterThanOrEqual(users.length);
+
+      // The executable is replaced: the new version, same dataDir, NATS back.
+      await nats.startProcess();
+      after = await SidecarProcess.startCommand('run', config, {}, exe);
+      const restored = await after.waitForLog(
+        (l) => l.msg === 'live state restored from the last snapshot',
+        'the state restore',
+      );
+      expect(Number(restored['sessions'])).toBe(users.length);
+      const events = await waitFor(async () => {
+        const stored = (await readStream(nats.url, 'SENSE_EVENTS')).filter((m) =>
+          m.subject.includes('.events.'),
+        );
+        return stored.length >= users.length ? stored : undefined;
+      }, 'the backlog in SENSE_EVENTS');
+      const afterMetrics = `${String(after.logs.find((l) => l.msg === 'sense-sidecar ready')?.['http'])}/metrics`;
+      await waitFor(async () => {
+        const text = await (await fetch(afterMetrics)).text();
+        return metricValue(text, 'sense_sidecar_outbox_records') === 0;
+      }, "the new version's outbox drained");
+      const all = (await readStream(nats.url, 'SENSE_EVENTS')).filter((m) => m.subject.includes('.events.'));
+      expect(all).toHaveLength(users.length);
+      expect(all).toHaveLength(events.length);
+      expect(new Set(all.map((m) => m.body.id)).size).toBe(users.length);
+      expect(all.map((m) => m.msgId)).toEqual(all.map((m) => m.body.id));
+      expect(all.map((m) => (m.body.data['user'] as { id: string }).id).sort()).toEqual([...users].sort());
+
+      // The restored state counts: the fifth parallel session of one user trips the shipped rule.
+      await sendDatagrams(udpPort, [start('mallory')]);
+      const alert = await waitFor(async () => {
+        const alerts = await readStream(nats.url, 'SENSE_ALERTS');
+        return alerts.find((m) => m.body.data['rule'] === 'parallel-session-limit');
+      }, 'the parallel-session alert');
+      expect(alert.body.data).toMatchObject({ facts: { activeSessions: 5 } });
+    } finally {
+      await after?.stop();
+      await before?.stop();
+      await nats.stop();
+    }
+  }, 120_000);
 
   it('the Windows archive holds a PE executable with the SEA blob of the same Node.js, and the same files', () => {
     const names = zipNames(readFileSync(ZIP));
