@@ -244,11 +244,11 @@ for (const a of artifacts) {
   process.stdout.write(`${options.out === undefined ? relative(ROOT, a) : a}  ${mb(statSync(a).size)}\n`);
 }
 const executables = [
-  ['linux', join(linuxDir, 'sense-sidecar')],
-  ['windows', join(winDir, 'sense-sidecar.exe')],
-].filter(([platform]) => PLATFORMS.includes(platform === 'windows' ? 'win' : platform));
+  ['linux', 'linux', join(linuxDir, 'sense-sidecar')],
+  ['win', 'windows', join(winDir, 'sense-sidecar.exe')],
+].filter(([platform]) => PLATFORMS.includes(platform));
 process.stdout.write(
-  `executables: ${executables.map(([platform, path]) => `${platform} ${mb(statSync(path).size)}`).join(', ')}\n`,
+  `executables: ${executables.map(([, label, path]) => `${label} ${mb(statSync(path).size)}`).join(', ')}\n`,
 );
 process.stdout.write(`built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
