@@ -314,7 +314,7 @@ async function main() {
           settleMs: PROFILE.settleMs,
           deadlineMs: 60_000,
         });
-        warmDrops = (await readKernelUdpDrops(udpPort)) ?? 0;
+        warmDrops = (readKernelUdpDrops(udpPort)) ?? 0;
         warmReceived = warm.sent - warmDrops;
         run.warmUp = { sent: warm.sent, delivered: counter.count, kernelDrops: warmDrops };
         counter.reset();
@@ -367,7 +367,7 @@ async function main() {
       });
       stopSampling();
       const [coreEvents, streamEvents] = settled.counts;
-      const drops = await readKernelUdpDrops(udpPort);
+      const drops = readKernelUdpDrops(udpPort);
       run.kernelDrops = drops === null ? null : drops - warmDrops;
       const mem = memory(sidecar.pid);
       run.rssMb = r1(peakRss);
@@ -480,7 +480,7 @@ async function main() {
   const receiverInfo = await ask('ready');
   async function bareRun(label, count, rate) {
     await ask('reset');
-    const drops0 = (await readKernelUdpDrops(receiverInfo.port)) ?? 0;
+    const drops0 = (readKernelUdpDrops(receiverInfo.port)) ?? 0;
     const sent = await send(receiverInfo.port, count, rate);
     let rep = await ask('report');
     await nats.settle(async () => [(rep = await ask('report')).count], sent.sent, {
@@ -488,7 +488,7 @@ async function main() {
       deadlineMs: 30_000,
       intervalMs: 50,
     });
-    const drops = await readKernelUdpDrops(receiverInfo.port);
+    const drops = readKernelUdpDrops(receiverInfo.port);
     const sendSeconds = (sent.endedAt - sent.startedAt) / 1e6;
     const out = {
       label,

@@ -275,13 +275,15 @@ async function startToReady(exe) {
   const t0 = performance.now();
   const child = spawn(exe, ['run'], {
     cwd: WORK,
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       PATH: '/nonexistent',
       SENSE_SIDECAR_UDP_PORT: String(udp),
       SENSE_SIDECAR_NATS_SERVERS: `nats://127.0.0.1:${tcp}`,
       SENSE_SIDECAR_DATA_DIR: data,
       SENSE_SIDECAR_RULES_PATHS: join(linuxDir, 'rules'),
+      // Any free port: the default one may be taken by another sidecar on this machine.
+      SENSE_SIDECAR_HTTP_PORT: '0',
     },
   });
   const ms = await new Promise((resolve, reject) => {
@@ -294,7 +296,13 @@ async function startToReady(exe) {
         resolve(performance.now() - t0);
       }
     });
-    child.once('exit', (code) => reject(new Error(`the executable exited (${code}) before it was ready`)));
+    let errors = '';
+    child.stderr.on('data', (chunk) => {
+      errors += chunk.toString();
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`the executable exited (${code}) before it was ready:\n${text}${errors}`)),
+    );
   });
   child.kill('SIGKILL');
   return ms;

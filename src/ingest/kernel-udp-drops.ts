@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 
 /**
  * Linux exposes per-socket receive drops (datagrams the kernel discarded because the socket's
@@ -22,12 +22,16 @@ export function parseUdpDrops(table: string, port: number): number | null {
   return found;
 }
 
-export async function readKernelUdpDrops(port: number): Promise<number | null> {
+/**
+ * Read synchronously on purpose: procfs tables are generated in memory (microseconds), and an
+ * asynchronous read is five thread-pool hand-offs per file, which woke an idle node for nothing.
+ */
+export function readKernelUdpDrops(port: number): number | null {
   let total: number | null = null;
   for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
     let table: string;
     try {
-      table = await readFile(file, 'utf8');
+      table = readFileSync(file, 'utf8');
     } catch {
       continue;
     }

@@ -11,7 +11,10 @@ import { handOffDelay } from './hand-off-policy.js';
 import { PackingQueue } from './packing-queue.js';
 import { type FromReader, type ReaderSettings, SIGNAL, type ToReader } from './reader-protocol.js';
 
-/** How often drops and depth are reported while the main thread is not asking for batches. */
+/**
+ * How soon drops and depth are reported after a datagram arrives while the main thread is not
+ * asking for batches. Armed by a datagram, not periodic: an idle reader sleeps.
+ */
 const TOTALS_INTERVAL_MS = 1_000;
 
 function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): void {
@@ -31,6 +34,15 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   let lastDatagramAt = Number.NEGATIVE_INFINITY;
 
   const totals = () => ({ received, dropped });
+
+  let totalsTimer: NodeJS.Timeout | null = null;
+  const reportTotals = (): void => {
+    totalsTimer = null;
+    if (received !== reported.received || dropped !== reported.dropped || queue.length !== reported.depth) {
+      reported = { received, dropped, depth: queue.length };
+      post({ type: 'totals', totals: totals(), depth: queue.length });
+    }
+  };
 
   // Answers a pull once there is something to give (or nothing more will come). Scheduled with
   // setImmediate so that the datagrams of one poll of the socket travel together.
@@ -81,6 +93,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
     const now = Date.now();
     lastDatagramAt = now;
     received++;
+    totalsTimer ??= setTimeout(reportTotals, TOTALS_INTERVAL_MS);
     const item = {
       bytes,
       address: rinfo.address,
@@ -110,13 +123,6 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   });
   socket.bind({ address: settings.host, port: settings.port, exclusive: true });
 
-  const totalsTimer = setInterval(() => {
-    if (received !== reported.received || dropped !== reported.dropped || queue.length !== reported.depth) {
-      reported = { received, dropped, depth: queue.length };
-      post({ type: 'totals', totals: totals(), depth: queue.length });
-    }
-  }, TOTALS_INTERVAL_MS);
-
   // Datagrams the kernel already holds count as in flight: keep reading until the socket has
   // been quiet for a moment (or the drain limit passes), then close it.
   const stop = (): void => {
@@ -130,7 +136,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
       socket.close(() => {
         socketClosed = true;
         Atomics.store(signals, SIGNAL.CLOSED, 1);
-        clearInterval(totalsTimer);
+        if (totalsTimer !== null) clearTimeout(totalsTimer);
         scheduleHandOff();
       });
     };

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
-const EVENT_LOOP_SAMPLE_MS = 1_000;
+const EVENT_LOOP_SAMPLE_MS = 5_000;
 import type { StageCounters } from '../core/counters.js';
 import { REJECT_REASONS } from '../core/reject.js';
 import type { RuleCounters } from '../rules/engine/evaluator.js';
@@ -336,12 +336,24 @@ export function createSidecarMetrics(
   );
 
   // The event-loop lag histogram samples on a libuv timer: at prom-client's default 10 ms that
-  // timer alone woke an idle sidecar 100 times a second (1.5 % of a core here). Once a second
-  // is enough to see a stalled loop.
+  // timer alone woke an idle sidecar 100 times a second (1.5 % of a core here), and at 1 s it was
+  // still half of an idle node's wake-ups. Every 5 s still catches a loop stalled for seconds;
+  // nodejs_eventloop_lag_seconds is measured at each scrape besides.
   if (options.defaultMetrics ?? true)
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
 
   return { registry, render: () => registry.metrics() };
+}
+
+/** The metrics, with `refresh` awaited before each rendering (for readings too dear to poll). */
+export function refreshedBeforeRender(refresh: () => void, metrics: SidecarMetrics): SidecarMetrics {
+  return {
+    registry: metrics.registry,
+    render: () => {
+      refresh();
+      return metrics.render();
+    },
+  };
 }
 
 function isReading(value: number | null | undefined): value is number {

@@ -14,9 +14,9 @@ import { envelope } from '../contract/envelope.js';
 import { RULES_REJECTED_TYPE, STATUS_TYPE } from '../contract/types.js';
 import { JetStreamPublisher } from '../publish/jetstream-publisher.js';
 import { natsConnectionOptions } from '../publish/nats-connection.js';
-import { DiskOutbox, type RecoveryReport } from '../publish/outbox/disk-outbox.js';
+import type { DiskOutbox } from '../publish/outbox/disk-outbox.js';
 import type { RecordPriority } from '../publish/outbox.js';
-import { createSidecarMetrics } from '../observe/metrics.js';
+import { createSidecarMetrics, refreshedBeforeRender } from '../observe/metrics.js';
 import type { HealthInputs } from '../observe/health.js';
 import { ObserveServer } from '../observe/http-server.js';
 import { LiveHeap } from '../observe/live-heap.js';
@@ -32,11 +32,12 @@ import { type ReloadOutcome, RulesReloader } from '../rules/reloader.js';
 import { formatRuleIssue } from '../rules/types.js';
 import type { LiveStateOptions } from '../state/live-state.js';
 import { StateFile } from './state-file.js';
-import { logRecovery, restoreState } from './start-restore.js';
+import { openOutbox, restoreState } from './start-restore.js';
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Datagram } from '../ingest/datagram-batch.js';
 import { createProcessor, type Processor } from './processor.js';
 import { RejectSummary } from './reject-summary.js';
+import { startPeriodicWork } from './periodic-work.js';
 import { buildStatus, type RulesStatus } from './status.js';
 import { outboxFullNotice } from './system-alerts.js';
 
@@ -52,10 +53,11 @@ const OUTBOX_DIR = 'outbox';
 
 /** Datagrams handled before the processing loop yields to the event loop, so the socket keeps being read. */
 const YIELD_EVERY = 64;
-const REJECT_LOG_INTERVAL_MS = 5_000;
-/** How often silent sessions are expired and firing alerts re-checked against the time. */
+/**
+ * How often silent sessions are expired, firing alerts re-checked against the time and the
+ * rejected datagrams summarised in the log: one wake-up for the three.
+ */
 const TICK_INTERVAL_MS = 5_000;
-const KERNEL_DROPS_INTERVAL_MS = 1_000;
 /** Counts kept at least this far back even when no rule asks for a window. */
 const MIN_COUNT_HORIZON_MS = 60_000;
 
@@ -66,8 +68,8 @@ const MIN_COUNT_HORIZON_MS = 60_000;
  * handed on before NATS is drained. The processing loop is the only caller of the rules, one datagram or
  * tick at a time (json-rules-engine is not re-entrant).
  *
- * Just over 500 lines, on purpose: this is the start and stop order of every stage, which reads
- * best in one place; the stages themselves (processor, outbox, publisher, reader) live apart.
+ * This is the start and stop order of every stage, which reads best in one place; the stages
+ * themselves (processor, outbox, publisher, reader, periodic duties) live apart.
  */
 export class Sidecar implements Lifecycle {
   readonly counters: StageCounters = createCounters();
@@ -82,7 +84,7 @@ export class Sidecar implements Lifecycle {
   private readonly rejectSummary = new RejectSummary();
   private readonly startedAt: number;
   private rulesStatus: RulesStatus;
-  private timers: NodeJS.Timeout[] = [];
+  private stopTimers: () => void = () => undefined;
   private stopped = false;
   private tickDue = false;
   private snapshotDue = false;
@@ -140,29 +142,10 @@ export class Sidecar implements Lifecycle {
 
     // The full hook needs the sidecar, which needs the outbox: bound once both exist.
     let onFull: (priority: RecordPriority) => void = () => undefined;
-    let opened: { outbox: DiskOutbox; report: RecoveryReport };
-    try {
-      opened = await DiskOutbox.open({
-        dir: join(config.dataDir, OUTBOX_DIR),
-        maxBytes: config.outbox.maxBytes,
-        segmentBytes: config.outbox.segmentBytes,
-        fsyncIntervalMs: config.outbox.fsyncIntervalMs,
-        fsyncRecords: config.outbox.fsyncRecords,
-        now: () => clock.now(),
-        onFull: (priority) => {
-          onFull(priority);
-        },
-      });
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return {
-        ok: false,
-        problems: [
-          `dataDir ${config.dataDir}: cannot open the outbox (${reason}); check the path and its permissions`,
-        ],
-      };
-    }
-    logRecovery(opened.report, log);
+    const opened = await openOutbox(join(config.dataDir, OUTBOX_DIR), config, clock, log, (priority) => {
+      onFull(priority);
+    });
+    if (!opened.ok) return { ok: false, problems: [opened.problem] };
     const sidecar = new Sidecar(
       deps,
       new Judge(state, evaluator),
@@ -224,17 +207,26 @@ export class Sidecar implements Lifecycle {
       ? new ObserveServer({
           host: config.http.host,
           port: config.http.port,
-          metrics: createSidecarMetrics({
-            counters: () => this.syncCounters(),
-            outbox: () => this.outbox,
-            nats: () => ({ state: this.publisher.state, mode: this.publisher.mode, ...this.publisher.stats }),
-            rules: () => this.judge.evaluator.counters,
-            state: () => this.judge.state.stats(),
-            now: () => clock.now(),
-            info: () => ({ node: config.node, version: deps.version }),
-            intake: () => ({ depth: this.source.depth, capacity: config.intake.queueSize }),
-            liveHeap: () => this.liveHeap,
-          }),
+          // The kernel's drop count is read when asked for (a scrape, a status message), not
+          // polled: a file read every second woke the thread pool of an idle node.
+          metrics: refreshedBeforeRender(
+            () => this.readKernelDrops(),
+            createSidecarMetrics({
+              counters: () => this.syncCounters(),
+              outbox: () => this.outbox,
+              nats: () => ({
+                state: this.publisher.state,
+                mode: this.publisher.mode,
+                ...this.publisher.stats,
+              }),
+              rules: () => this.judge.evaluator.counters,
+              state: () => this.judge.state.stats(),
+              now: () => clock.now(),
+              info: () => ({ node: config.node, version: deps.version }),
+              intake: () => ({ depth: this.source.depth, capacity: config.intake.queueSize }),
+              liveHeap: () => this.liveHeap,
+            }),
+          ),
           health: () => this.healthInputs(),
           log: log.child({ component: 'http' }),
         })
@@ -278,23 +270,29 @@ export class Sidecar implements Lifecycle {
     this.loop = this.processingLoop();
     await this.source.start();
     await this.reloader.start();
-    this.timers.push(
-      setInterval(() => void this.publishStatus(), config.status.intervalMs),
-      setInterval(() => {
-        this.logRejects();
-      }, REJECT_LOG_INTERVAL_MS),
-      setInterval(() => {
-        this.tickDue = true;
-        this.wakeLoop?.();
-      }, TICK_INTERVAL_MS),
-      setInterval(() => {
-        this.snapshotDue = true;
-        this.wakeLoop?.();
-      }, config.state.snapshotIntervalMs),
-      // The kernel's drop count is read once a second, for /metrics and the status message.
-      setInterval(() => void this.readKernelDrops(), KERNEL_DROPS_INTERVAL_MS),
-    );
-    for (const timer of this.timers) timer.unref();
+    this.stopTimers = startPeriodicWork([
+      {
+        everyMs: config.status.intervalMs,
+        run: () => {
+          this.publishStatus();
+        },
+      },
+      {
+        everyMs: TICK_INTERVAL_MS,
+        run: () => {
+          this.logRejects();
+          this.tickDue = true;
+          this.wakeLoop?.();
+        },
+      },
+      {
+        everyMs: config.state.snapshotIntervalMs,
+        run: () => {
+          this.snapshotDue = true;
+          this.wakeLoop?.();
+        },
+      },
+    ]);
     log.info(
       {
         node: config.node,
@@ -313,8 +311,7 @@ export class Sidecar implements Lifecycle {
   async stop(deadline: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers = [];
+    this.stopTimers();
     await this.reloader.stop(deadline);
     await this.source.stop(deadline);
     this.closing = true;
@@ -322,7 +319,7 @@ export class Sidecar implements Lifecycle {
     await this.loop;
     await this.saveState();
     this.logRejects();
-    await this.publishStatus();
+    this.publishStatus();
     await this.publisher.stop(deadline);
     await this.outbox.close();
     await this.observe?.stop(deadline);
@@ -434,14 +431,18 @@ export class Sidecar implements Lifecycle {
   /** Taken by the processing loop between two datagrams, so state and outbox agree on what was handled. */
   private async saveState(): Promise<void> {
     const { config, clock, log } = this.deps;
+    const rules = this.judge.evaluator.snapshot();
     try {
-      await this.stateFile.save({
+      // With no event decoded and no alert memory changed since the last save, the file on disk
+      // restores to the same state (what time alone does, expiry and window ageing, is redone on
+      // restore): an idle node does not rewrite and fsync it every interval.
+      await this.stateFile.saveIfChanged(`${this.counters.decoded} ${JSON.stringify(rules)}`, () => ({
         version: 1,
         node: config.node,
         takenAt: clock.now(),
         state: this.judge.state.snapshot(),
-        rules: this.judge.evaluator.snapshot(),
-      });
+        rules,
+      }));
     } catch (error) {
       countDrop(this.counters, 'state-snapshot-failed');
       log.error({ err: error, path: this.stateFile.path }, 'cannot save the live state snapshot');
@@ -453,9 +454,9 @@ export class Sidecar implements Lifecycle {
     if (summary !== null) this.deps.log.warn(summary, `rejected ${summary.total} datagram(s)`);
   }
 
-  private async publishStatus(): Promise<void> {
+  private publishStatus(): void {
     const { config, clock, version } = this.deps;
-    await this.readKernelDrops();
+    this.readKernelDrops();
     const now = clock.now();
     const { evaluator, state } = this.judge;
     const data = buildStatus({
@@ -475,9 +476,9 @@ export class Sidecar implements Lifecycle {
     this.appendStatusRecord(id, envelope(STATUS_TYPE, data, id, config.node, now));
   }
 
-  private async readKernelDrops(): Promise<void> {
+  private readKernelDrops(): void {
     const port = this.source.port;
-    if (port !== undefined) this.counters.udpReceiveErrors = await readKernelUdpDrops(port);
+    if (port !== undefined) this.counters.udpReceiveErrors = readKernelUdpDrops(port);
   }
 
   private appendStatusRecord(id: string, body: unknown): void {

@@ -1,14 +1,45 @@
 /**
- * What a start finds from the last run: the outbox's recovery report, logged, and the live-state
- * snapshot, restored or set aside.
+ * What a start finds from the last run: the outbox, opened with its recovery report logged, and
+ * the live-state snapshot, restored or set aside.
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { RecoveryReport } from '../publish/outbox/disk-outbox.js';
+import type { SidecarConfig } from '../config/schema.js';
+import { DiskOutbox, type RecoveryReport } from '../publish/outbox/disk-outbox.js';
+import type { RecordPriority } from '../publish/outbox.js';
 import { LiveState, type LiveStateOptions } from '../state/live-state.js';
 import type { SavedState, StateFile } from './state-file.js';
 
-export function logRecovery(report: RecoveryReport, log: Logger): void {
+/** The outbox as the last run left it, its recovery logged; a directory it cannot open is a start problem. */
+export async function openOutbox(
+  dir: string,
+  config: Pick<SidecarConfig, 'dataDir' | 'outbox'>,
+  clock: Clock,
+  log: Logger,
+  onFull: (priority: RecordPriority) => void,
+): Promise<{ ok: true; outbox: DiskOutbox } | { ok: false; problem: string }> {
+  try {
+    const { outbox, report } = await DiskOutbox.open({
+      dir,
+      maxBytes: config.outbox.maxBytes,
+      segmentBytes: config.outbox.segmentBytes,
+      fsyncIntervalMs: config.outbox.fsyncIntervalMs,
+      fsyncRecords: config.outbox.fsyncRecords,
+      now: () => clock.now(),
+      onFull,
+    });
+    logRecovery(report, log);
+    return { ok: true, outbox };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      problem: `dataDir ${config.dataDir}: cannot open the outbox (${reason}); check the path and its permissions`,
+    };
+  }
+}
+
+function logRecovery(report: RecoveryReport, log: Logger): void {
   const { recovered, corrupt, corruptBytes, quarantined, notes } = report;
   if (recovered > 0)
     log.info({ recovered }, `outbox: ${recovered} record(s) from the last run wait for NATS`);

@@ -62,6 +62,8 @@ export function decodeSavedState(text: string): DecodedState {
 }
 
 export class StateFile {
+  private savedRevision: string | null = null;
+
   constructor(readonly path: string) {}
 
   /**
@@ -84,6 +86,17 @@ export class StateFile {
     const movedTo = `${this.path}.bad-${now}`;
     await rename(this.path, movedTo);
     return { saved: null, problem: decoded.problem, movedTo };
+  }
+
+  /**
+   * Saves what `build` gives unless `revision` is the one of the last save from this process
+   * (then the file already restores to the same state). Resolves to whether it wrote.
+   */
+  async saveIfChanged(revision: string, build: () => SavedState): Promise<boolean> {
+    if (revision === this.savedRevision) return false;
+    await this.save(build());
+    this.savedRevision = revision;
+    return true;
   }
 
   async save(saved: SavedState): Promise<void> {

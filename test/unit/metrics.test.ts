@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createCounters, type StageCounters } from '../../src/core/counters.js';
 import {
   createSidecarMetrics,
+  refreshedBeforeRender,
   type MetricSources,
   type NatsReading,
   type OutboxReading,
@@ -239,6 +240,22 @@ describe('createSidecarMetrics', () => {
     expect(text).toContain('\nsense_sidecar_datagrams_received_total 121\n');
     expect(text).toContain('\nsense_sidecar_rejects_total{reason="unknown-prefix"} 16\n');
     expect(reads).toBeGreaterThan(0);
+  });
+
+  it('refreshes before each rendering, so a reading taken on demand is current', async () => {
+    const f = fake();
+    let refreshes = 0;
+    const metrics = refreshedBeforeRender(
+      () => {
+        refreshes++;
+        f.counters.udpReceiveErrors = 40 + refreshes;
+      },
+      createSidecarMetrics(sourcesOf(f), { defaultMetrics: false }),
+    );
+    expect(refreshes).toBe(0);
+    expect(await metrics.render()).toContain('\nsense_sidecar_udp_kernel_drops_total 41\n');
+    expect(await metrics.render()).toContain('\nsense_sidecar_udp_kernel_drops_total 42\n');
+    expect(refreshes).toBe(2);
   });
 
   it('shows a total that went down (a restart) and leaves out unusable readings', async () => {

@@ -94,6 +94,51 @@ describe('frame encoding', () => {
 });
 
 describe('DiskOutbox', () => {
+  it('a status record arms no fdatasync of its own; the next event syncs it with itself', async () => {
+    const { outbox } = await open(tempDir(), { fsyncIntervalMs: 100 });
+    // Only setTimeout is faked: the sync timer is the one the policy arms (the write is an immediate).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    cleanups.push(() => {
+      vi.useRealTimers();
+    });
+    for (let i = 0; i < 3; i++) outbox.append(record(i, 'status'));
+    outbox.flush();
+    expect(vi.getTimerCount()).toBe(0);
+    outbox.append(record(3, 'event'));
+    expect(vi.getTimerCount()).toBe(1);
+    vi.useRealTimers();
+    await outbox.sync();
+    expect(all(outbox)).toEqual(range(0, 4));
+  });
+
+  it('acknowledged status records alone write the cursor every five minutes; an event brings it back to a second', async () => {
+    const dir = tempDir();
+    const { outbox } = await open(dir);
+    const delays: number[] = [];
+    const real = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
+      fn: () => void,
+      ms?: number,
+    ): NodeJS.Timeout => {
+      delays.push(ms ?? 0);
+      return real(fn, ms);
+    }) as typeof setTimeout);
+    cleanups.push(() => {
+      spy.mockRestore();
+    });
+    outbox.append(record(0, 'status'));
+    outbox.append(record(1, 'status'));
+    outbox.acknowledge(2);
+    expect(delays).toEqual([300_000]);
+    outbox.append(record(2, 'event'));
+    outbox.acknowledge(1);
+    // the event's sync timer (fsyncIntervalMs), then the cursor brought forward
+    expect(delays).toEqual([300_000, 60_000, 1_000]);
+    spy.mockRestore();
+    await outbox.persistCursor();
+    expect(JSON.parse(readFileSync(join(dir, 'cursor.json'), 'utf8'))).toMatchObject({ acknowledged: 3 });
+  });
+
   it('reopened after close, resumes exactly the unacknowledged records in order', async () => {
     const dir = tempDir();
     const first = await open(dir);

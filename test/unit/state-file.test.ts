@@ -52,6 +52,26 @@ describe('state snapshot file', () => {
     expect(restored.stats().sessions).toBe(1);
   });
 
+  it('saveIfChanged writes only when the revision moved, and a failed save is tried again', async () => {
+    const dir = tempDir();
+    const file = new StateFile(join(dir, 'state.json'));
+    let builds = 0;
+    const build = (takenAt: number) => () => {
+      builds++;
+      return { ...saved(), takenAt };
+    };
+    expect(await file.saveIfChanged('1 r', build(2000))).toBe(true);
+    expect(await file.saveIfChanged('1 r', build(3000))).toBe(false);
+    expect(builds).toBe(1);
+    expect((await file.load(4000)).saved?.takenAt).toBe(2000);
+    expect(await file.saveIfChanged('2 r', build(5000))).toBe(true);
+    expect((await file.load(6000)).saved?.takenAt).toBe(5000);
+
+    const blocked = new StateFile(join(dir, 'state.json', 'cannot-be-under-a-file.json'));
+    await expect(blocked.saveIfChanged('3 r', build(7000))).rejects.toThrow();
+    await expect(blocked.saveIfChanged('3 r', build(7000))).rejects.toThrow();
+  });
+
   it('has nothing to load when there is no file', async () => {
     expect(await new StateFile(join(tempDir(), 'state.json')).load(1)).toEqual({
       saved: null,

@@ -11,8 +11,11 @@ import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
  * (format and atomic write in cursor.ts), and deleting the segments wholly behind it.
  *
  * Each cursor write is a temp file, an fdatasync and a rename: at most once a second while
- * records are acknowledged (and on close), which bounds what a crash re-sends (the duplicate
- * window drops it) and keeps a quiet node quiet; a failed write is retried a second later.
+ * events, rejects or alerts are acknowledged (and on close), which bounds what a crash re-sends
+ * (the duplicate window drops it); a failed write is retried a second later. While only status
+ * records are acknowledged (an idle node), at most every five minutes: a crash then re-sends up
+ * to five minutes of status messages, which are about now and superseded by the next one, and
+ * a quiet node does not wake the thread pool at every status.
  *
  * Invariants: the cursor is never ahead of what was acknowledged; a segment is deleted only
  * once a cursor past it is on disk, and never while an fdatasync may be running on it.
@@ -20,6 +23,8 @@ import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
 
 // The persisted cursor is written at most this often while records are acknowledged.
 export const CURSOR_INTERVAL_MS = 1_000;
+// ... and this often while the records acknowledged are all status records.
+export const STATUS_CURSOR_INTERVAL_MS = 5 * 60_000;
 
 export interface AckLedgerOptions {
   /** Records acknowledged over the outbox's life before this open (from the cursor file). */
@@ -36,6 +41,7 @@ export class AckLedger {
   private acknowledgedTotal: number;
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
+  private timerDelay = 0;
   private persisting: Promise<void> | null = null;
   private failing = false;
 
@@ -93,10 +99,18 @@ export class AckLedger {
     }
   }
 
-  /** The cursor changed: it is written `delay` ms from now (unless a write is already due). */
+  /**
+   * The cursor changed: it is written `delay` ms from now, unless a write is already due sooner
+   * (a shorter delay brings a later write forward).
+   */
   schedule(delay = CURSOR_INTERVAL_MS): void {
     this.dirty = true;
-    if (this.timer !== null || this.persisting !== null || this.state.closed) return;
+    if (this.persisting !== null || this.state.closed) return;
+    if (this.timer !== null) {
+      if (this.timerDelay <= delay) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDelay = delay;
     this.timer = unref(
       setTimeout(() => {
         this.timer = null;

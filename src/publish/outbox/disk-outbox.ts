@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { AppendOutcome, Outbox, OutboxFullHook, OutboxRecord, RecordPriority } from '../outbox.js';
-import { AckLedger } from './ack-ledger.js';
+import { AckLedger, CURSOR_INTERVAL_MS, STATUS_CURSOR_INTERVAL_MS } from './ack-ledger.js';
 import { writeCursor } from './cursor.js';
 import { ioError } from './io.js';
 import { ReadWindow } from './read-window.js';
@@ -48,6 +48,10 @@ import { OutboxState } from './state.js';
  * - Re-sends: the cursor is written at most once a second, so a restart re-sends what was
  *   acknowledged in the last second before a crash (more after a power cut: the cursor file may
  *   be older). They carry the same `Nats-Msg-Id`; JetStream's duplicate window drops them.
+ *   While only status records are acknowledged the cursor is written every five minutes, so a
+ *   crash of an idle node re-sends up to five minutes of status messages (superseded by the
+ *   next one; they are not events). Status records also never ask for an fdatasync of their
+ *   own: a power cut may lose those appended since the last event, reject or alert.
  *
  * RECOVERY (open). Leftover `*.tmp` files are deleted; segments before the cursor's are deleted;
  * every segment from the cursor on is checked frame by frame. The first bad frame (bad magic,
@@ -249,7 +253,7 @@ export class DiskOutbox implements Outbox {
     if (placement === 'dropped') return placement;
     this.window.offer(record, placement);
     if (this.state.pendingRecords === 1) this.state.wakeNotEmpty();
-    this.writer.scheduleWrites();
+    this.writer.scheduleWrites(record.priority);
     return 'appended';
   }
 
@@ -263,10 +267,10 @@ export class DiskOutbox implements Outbox {
     if (state.closed) return;
     const n = Math.min(Math.max(0, Math.floor(count)), state.pendingRecords);
     if (n === 0) return;
-    const { acknowledged, last } = this.window.acknowledge(n);
+    const { acknowledged, last, onlyStatus } = this.window.acknowledge(n);
     this.ledger.acknowledge(acknowledged, last);
     this.cursorToReaderIfNothingReadAhead();
-    this.ledger.schedule();
+    this.ledger.schedule(onlyStatus ? STATUS_CURSOR_INTERVAL_MS : CURSOR_INTERVAL_MS);
     if (state.pendingRecords === 0) state.wakeEmpty();
   }
 

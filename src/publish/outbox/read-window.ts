@@ -121,13 +121,19 @@ export class ReadWindow {
 
   /**
    * Removes the `count` oldest records (at most the pending ones), reading them first if need
-   * be, and takes them out of the pending counts. Returns how many and the last one removed.
+   * be, and takes them out of the pending counts. Returns how many, the last one removed, and
+   * whether all of them were status records.
    */
-  acknowledge(count: number): { readonly acknowledged: number; readonly last: WindowEntry | undefined } {
+  acknowledge(count: number): {
+    readonly acknowledged: number;
+    readonly last: WindowEntry | undefined;
+    readonly onlyStatus: boolean;
+  } {
     const { state } = this;
     let n = count;
     let acknowledged = 0;
     let last: WindowEntry | undefined;
+    let onlyStatus = true;
     while (n > 0) {
       if (this.length === 0) this.fill(Math.min(n, this.windowRecords));
       const k = Math.min(n, this.length, state.pendingRecords);
@@ -138,6 +144,7 @@ export class ReadWindow {
         if (entry === undefined) continue;
         this.windowBytes -= entry.size;
         state.pendingBytes -= entry.size;
+        if (entry.record.priority !== 'status') onlyStatus = false;
         last = entry;
       }
       state.pendingRecords -= k;
@@ -148,7 +155,7 @@ export class ReadWindow {
       this.window = this.window.slice(this.windowHead);
       this.windowHead = 0;
     }
-    return { acknowledged, last };
+    return { acknowledged, last, onlyStatus };
   }
 
   /** The outbox started a new segment: a reader at the end of the old one moves on to it. */

@@ -16,8 +16,9 @@ import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
  * synchronous, into the OS page cache) at the end of the event-loop turn that appended (an
  * immediate), as soon as 64 KiB are buffered, or when the caller calls `flush()`: one write
  * system call per turn (the worker yields every 64 datagrams). fdatasync runs off the event
- * loop (libuv thread pool) `fsyncIntervalMs` after the first record not yet synced, or at once
- * when `fsyncRecords` records have been appended since the last one, whichever comes first.
+ * loop (libuv thread pool) `fsyncIntervalMs` after the first event, reject or alert not yet
+ * synced, or at once when `fsyncRecords` of them have been appended since the last one,
+ * whichever comes first (status records ride along: see `scheduleWrites`).
  *
  * Invariants: the buffer holds, in `parts`, exactly the frames of `[flushed, size)` of each
  * segment concerned, in order; a failed write leaves the rest buffered for a retry (appends
@@ -167,10 +168,17 @@ export class SegmentWriter {
     return { seg, start, size };
   }
 
-  /** After an append: the write at the end of the turn (or now, past 64 KiB) and the fsync policy. */
-  scheduleWrites(): void {
+  /**
+   * After an append: the write at the end of the turn (or now, past 64 KiB) and the fsync policy.
+   * A status record does not ask for an fdatasync of its own: it is about now, the next one
+   * supersedes it, and a process crash keeps it anyway (the page cache survives the process); it
+   * reaches stable storage with the next event, reject or alert. On an idle node this is the
+   * difference between waking the thread pool every status interval and not at all.
+   */
+  scheduleWrites(priority: RecordPriority): void {
     if (this.bufLength >= FLUSH_BYTES) this.writeBuffered(true);
     else if (this.flushTimer === null) this.flushSoon ??= setImmediate(this.flushSoonFired).unref();
+    if (priority === 'status') return;
     if (++this.unsyncedRecords >= this.options.fsyncRecords) {
       this.writeBuffered(true);
       void this.requestSync();
