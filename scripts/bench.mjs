@@ -5,7 +5,9 @@
 //   2. sustained: the highest paced rate the sidecar holds for --duration with zero loss;
 //   3. bursts: --burst datagrams at 100,000/s and as fast as one sender can;
 //   4. latency from datagram sent to event received on NATS at 1,000/s;
-//   5. footprint: RSS idle and at the sustained rate, CPU at 100/s, start → ready.
+//   5. footprint: RSS idle and at the sustained rate, start → ready;
+//   0. a quiet node: wake-ups, CPU and RSS idle and at 5 and 100 events/s, beside the floor (a
+//      bare socket that only counts datagrams), and the same with intake batching off.
 // Every phase that needs a clean state gets a fresh sidecar, warmed up first (--warm-up) so that
 // the figures are not about JIT compilation; the warm-up is left out of every count.
 // Prints a table on stdout (progress on stderr) and writes everything as JSON (--out).
@@ -64,7 +66,7 @@ const PROFILE = values.smoke
       jsCount: 5_000,
       latencySeconds: 2,
       warmUp: 500,
-      idleSeconds: 1,
+      quiet: { settleSeconds: 1, idleSeconds: 2, rateSeconds: 2 },
       ceilingSeconds: 1,
       settleMs: 1_000,
       progressMs: 1_000,
@@ -77,7 +79,7 @@ const PROFILE = values.smoke
       jsCount: 100_000,
       latencySeconds: 10,
       warmUp: 3_000,
-      idleSeconds: 5,
+      quiet: { settleSeconds: 5, idleSeconds: 20, rateSeconds: 20 },
       ceilingSeconds: 5,
       settleMs: 2_000,
       progressMs: 5_000,
@@ -109,9 +111,8 @@ const options = {
 const BURST_RATE = 100_000;
 const LATENCY_RATE = 1_000;
 const WARM_UP_RATE = 1_000;
-const CPU_RATE = 100;
-/** The intake batching option measured beside the defaults (intake.batchDatagrams / batchWait). */
-const BATCHING = { datagrams: 4, waitMs: 40 };
+/** Intake batching off (each datagram handed over at once), measured beside the defaults. */
+const BATCHING = { datagrams: 1, waitMs: 0 };
 /** A run's latency when it delivered nothing to measure. */
 const NO_LATENCY = { samples: 0, p50Ms: null, p99Ms: null, maxMs: null };
 const JS_WINDOW = 1_000;
@@ -123,9 +124,13 @@ const TARGETS = {
   sustainedShareOfCeiling: 0.5,
   burstReceivedShare: 0.99,
   latencyP99Ms: 10,
-  idleRssMb: 80,
-  cpuPercentAt100: 3,
   readyMs: 1_000,
+  // A quiet node, against the floor measured in the same run.
+  idleWakeupsPerSecond: 2,
+  idleCpuPercent: 0.1,
+  cpuAt5OverFloor: 2,
+  cpuAt100OverFloor: 3,
+  idleRssOverFloor: 1.5,
 };
 
 function progress(message) {
@@ -140,6 +145,7 @@ const { cpuMeter, cpuSeconds, memory, procAvailable } = await import('./bench/pr
 const nats = await import('./bench/nats.mjs');
 const { Sidecar } = await import('./bench/sidecar.mjs');
 const report = await import('./bench/report.mjs');
+const quiet = await import('./bench/quiet-node.mjs');
 const { averageEventBytes } = await import('./bench/message-size.mjs');
 const { readKernelUdpDrops } = await import('../dist/ingest/kernel-udp-drops.js');
 const HERE = fileURLToPath(new URL('./bench/', import.meta.url));
@@ -231,6 +237,29 @@ function every(ms, tick) {
 
 const r1 = (n) => nats.round(n, 1);
 
+/** The next IPC message of `type` from a helper child (sent unasked, or asked for here). */
+function helperMessage(child, type, ask = false) {
+  return new Promise((resolveMessage) => {
+    const on = (m) => {
+      if (m.type !== type) return;
+      child.off('message', on);
+      resolveMessage(m);
+    };
+    child.on('message', on);
+    if (ask) child.send({ type });
+  });
+}
+
+/** One line of a quiet-node profile, for the progress log. */
+function quietLine(p) {
+  const at = (rate) =>
+    `${rate}/s ${report.pct(p.rates[rate].cpuPercent)} CPU, ${report.num(p.rates[rate].wakeupsPerSecond)} wake-ups/s`;
+  return (
+    `idle ${report.num(p.idle.wakeupsPerSecond)} wake-ups/s, ${report.pct(p.idle.cpuPercent)} CPU, RSS ${report.mb(p.idle.rssMb)}; ` +
+    quiet.QUIET_RATES.map(at).join('; ')
+  );
+}
+
 /**
  * A copy of dist/ (with package.json and a link to node_modules) taken at the start: every
  * sidecar and sender of this run runs the same build even if dist/ is rebuilt meanwhile.
@@ -284,6 +313,50 @@ async function main() {
   };
 
   /**
+   * One fresh sidecar, warmed up like every other, then the quiet-node profile (idle, then 5 and
+   * 100 events/s); everything it was sent must arrive.
+   */
+  async function quietSidecarRun(label, env = {}) {
+    const udpPort = await freePort('udp');
+    const dataDir = join(tmp, `sidecar-${++runs}`);
+    const counter = new nats.EventCounter(server.nc);
+    await counter.ready();
+    const sidecar = await Sidecar.start({
+      cli: join(distDir, 'cli/main.js'),
+      rulesDir: join(ROOT, 'rules'),
+      natsUrl: server.url,
+      udpPort,
+      dataDir,
+      env,
+    });
+    readyTimes.push(sidecar.readyMs);
+    let sent = 0;
+    const sendAt = async (rate, count, onStart) => {
+      const result = await send(udpPort, count, rate, { onStart });
+      sent += result.sent;
+      return result;
+    };
+    try {
+      if (options.warmUp > 0) await sendAt(WARM_UP_RATE, options.warmUp, () => {});
+      await nats.settle(async () => [counter.count], sent, {
+        settleMs: PROFILE.settleMs,
+        deadlineMs: 60_000,
+      });
+      const profile = await quiet.quietProfile({ pid: sidecar.pid, ...PROFILE.quiet, sendAt });
+      const settled = await nats.settle(async () => [counter.count], sent, {
+        settleMs: PROFILE.settleMs,
+        deadlineMs: 60_000,
+      });
+      return { label, readyMs: r1(sidecar.readyMs), profile, sent, lost: sent - settled.counts[0] };
+    } finally {
+      const code = await sidecar.stop();
+      counter.close();
+      await nats.purgeStream(server.jsm, EVENTS_STREAM);
+      if (code !== 0) failures.push(`${label}: the sidecar exited with ${code}\n${sidecar.describe()}`);
+    }
+  }
+
+  /**
    * One fresh sidecar: start, optionally something before the load, `count` datagrams at
    * `rate`, drain, read its counters, stop. Everything measured about that run.
    */
@@ -314,7 +387,7 @@ async function main() {
           settleMs: PROFILE.settleMs,
           deadlineMs: 60_000,
         });
-        warmDrops = (readKernelUdpDrops(udpPort)) ?? 0;
+        warmDrops = readKernelUdpDrops(udpPort) ?? 0;
         warmReceived = warm.sent - warmDrops;
         run.warmUp = { sent: warm.sent, delivered: counter.count, kernelDrops: warmDrops };
         counter.reset();
@@ -424,44 +497,36 @@ async function main() {
     return run;
   }
 
-  // ── 5 (first, on a quiet machine): footprint ──────────────────────────────────────────────
-  const cpuSecondsAt100 = options.duration;
-  progress(`footprint: start → ready, idle RSS, CPU at ${CPU_RATE}/s for ${cpuSecondsAt100} s`);
-  const footprintRun = await sidecarRun({
-    label: `footprint ${CPU_RATE}/s`,
-    rate: CPU_RATE,
-    count: Math.round(CPU_RATE * cpuSecondsAt100),
-    beforeSend: async (sidecar, run) => {
-      // Idle: RSS polled until it stops moving (4 readings within 0.5 MB) but at least for the
-      // idle CPU window, at most 10 s.
-      const readings = [];
-      const idleCpu = cpuMeter(sidecar.pid);
-      const began = performance.now();
-      while (performance.now() - began < 10_000) {
-        const m = memory(sidecar.pid);
-        if (m === null) break;
-        readings.push(m.rssMb);
-        const last = readings.slice(-4);
-        const steady = last.length === 4 && Math.max(...last) - Math.min(...last) < 0.5;
-        if (steady && performance.now() - began >= PROFILE.idleSeconds * 1_000) break;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      run.idleRssMb = r1(readings.at(-1) ?? null);
-      run.idleCpuPercent = nats.round(idleCpu(), 2);
-      run.idleSeconds = nats.round((performance.now() - began) / 1_000, 2);
-    },
-  });
-  results.footprint = {
-    readyMs: footprintRun.readyMs,
-    idleRssMb: footprintRun.idleRssMb,
-    cpuPercentAt100: footprintRun.sidecarCpuPercent,
-    idleCpuPercent: footprintRun.idleCpuPercent,
-    rssAt100Mb: footprintRun.rssMb,
-    run: footprintRun,
-  };
+  // ── 0 (first, on a quiet machine): a quiet node, the floor and the sidecar ────────────────
+  const quietTimes = PROFILE.quiet;
   progress(
-    `  ready in ${report.ms(footprintRun.readyMs)}, idle RSS ${report.mb(footprintRun.idleRssMb)}, CPU at ${CPU_RATE}/s ${report.pct(footprintRun.sidecarCpuPercent)}, lost ${footprintRun.lost}`,
+    `quiet node: idle ${quietTimes.idleSeconds} s, then ${quiet.QUIET_RATES.join(' and ')} events/s for ${quietTimes.rateSeconds} s each; the floor first`,
   );
+  const floorChild = processes.startHelper(join(HERE, 'udp-receiver.mjs'), [String(8 * 1024 * 1024)]);
+  const floorPort = (await helperMessage(floorChild, 'ready')).port;
+  if (options.warmUp > 0) await send(floorPort, options.warmUp, WARM_UP_RATE, { seed: 1_007 });
+  const floor = await quiet.quietProfile({
+    pid: floorChild.pid,
+    ...quietTimes,
+    sendAt: (rate, count, onStart) => send(floorPort, count, rate, { onStart }),
+  });
+  await processes.stop(floorChild);
+  progress(`  floor: ${quietLine(floor)}`);
+  const quietRun = await quietSidecarRun('quiet node');
+  progress(`  sidecar: ${quietLine(quietRun.profile)}, lost ${quietRun.lost}`);
+  results.quiet = {
+    ...quietTimes,
+    floor,
+    sidecar: quietRun.profile,
+    ratios: quiet.quietRatios(quietRun.profile, floor),
+    lost: quietRun.lost,
+  };
+  results.footprint = {
+    readyMs: quietRun.readyMs,
+    idleRssMb: quietRun.profile.idle.rssMb,
+    idleCpuPercent: quietRun.profile.idle.cpuPercent,
+    cpuPercentAt100: quietRun.profile.rates[100].cpuPercent,
+  };
 
   // ── 1: ceilings ───────────────────────────────────────────────────────────────────────────
   progress('ceiling: bare UDP receiver (a socket that only counts datagrams, in its own process)');
@@ -480,7 +545,7 @@ async function main() {
   const receiverInfo = await ask('ready');
   async function bareRun(label, count, rate) {
     await ask('reset');
-    const drops0 = (readKernelUdpDrops(receiverInfo.port)) ?? 0;
+    const drops0 = readKernelUdpDrops(receiverInfo.port) ?? 0;
     const sent = await send(receiverInfo.port, count, rate);
     let rep = await ask('report');
     await nats.settle(async () => [(rep = await ask('report')).count], sent.sent, {
@@ -527,7 +592,7 @@ async function main() {
     count: Math.min(100_000, Math.round(Math.max(...options.rates) * options.duration)),
     users: options.users,
   });
-  const messageBytes = computedBytes ?? footprintRun.avgMessageBytes ?? 600;
+  const messageBytes = computedBytes ?? 600;
   progress(
     `ceiling: bare JetStream publisher (${report.int(PROFILE.jsCount)} × ${messageBytes} B, acknowledged, window ${report.int(JS_WINDOW)})`,
   );
@@ -564,7 +629,8 @@ async function main() {
       messages: jsCeiling.count,
       stored: jsCeiling.stored,
       messageBytes,
-      messageBytesFrom: computedBytes !== null ? 'the load through the built envelope' : 'the footprint run',
+      messageBytesFrom:
+        computedBytes !== null ? 'the load through the built envelope' : 'a typical event (600 B)',
       window: JS_WINDOW,
       seconds: nats.round(jsCeiling.seconds, 3),
     },
@@ -590,35 +656,32 @@ async function main() {
     `  p50 ${report.ms(results.latency.p50Ms)}, p99 ${report.ms(results.latency.p99Ms)}, max ${report.ms(results.latency.maxMs)}, lost ${latencyRun.lost}`,
   );
 
-  // ── the intake batching option: what it saves at a quiet rate and what it costs in latency ─
+  // ── intake batching off: what the default batching saves at quiet rates, and its latency ──
   const batchingEnv = {
     SENSE_SIDECAR_INTAKE_BATCH_DATAGRAMS: String(BATCHING.datagrams),
     SENSE_SIDECAR_INTAKE_BATCH_WAIT: `${BATCHING.waitMs}ms`,
   };
   progress(
-    `intake batching ${BATCHING.datagrams} datagrams / ${BATCHING.waitMs} ms (an option, not the default): CPU at ${CPU_RATE}/s, latency at ${report.int(LATENCY_RATE)}/s`,
+    `intake batching off (batchDatagrams ${BATCHING.datagrams}, batchWait ${BATCHING.waitMs}ms): the quiet node, latency at ${report.int(LATENCY_RATE)}/s`,
   );
-  const batchedCpu = await sidecarRun({
-    label: `batching: ${CPU_RATE}/s`,
-    rate: CPU_RATE,
-    count: Math.round(CPU_RATE * cpuSecondsAt100),
-    env: batchingEnv,
-  });
+  const batchedQuiet = await quietSidecarRun('batching off: quiet node', batchingEnv);
   const batchedLatency = await sidecarRun({
-    label: `batching: latency ${LATENCY_RATE}/s`,
+    label: `batching off: latency ${LATENCY_RATE}/s`,
     rate: LATENCY_RATE,
     count: LATENCY_RATE * PROFILE.latencySeconds,
     env: batchingEnv,
   });
   results.batching = {
     ...BATCHING,
-    cpuPercentAt100: batchedCpu.sidecarCpuPercent,
+    cpuPercentAt100: batchedQuiet.profile.rates[100].cpuPercent,
+    quiet: batchedQuiet.profile,
+    ratios: quiet.quietRatios(batchedQuiet.profile, floor),
     latency: batchedLatency.latency ?? NO_LATENCY,
-    lost: batchedCpu.lost + batchedLatency.lost,
-    runs: [batchedCpu, batchedLatency],
+    lost: batchedQuiet.lost + batchedLatency.lost,
+    runs: [batchedLatency],
   };
   progress(
-    `  CPU at ${CPU_RATE}/s ${report.pct(batchedCpu.sidecarCpuPercent)}; latency p50 ${report.ms(results.batching.latency.p50Ms)}, p99 ${report.ms(results.batching.latency.p99Ms)}; lost ${results.batching.lost}`,
+    `  ${quietLine(batchedQuiet.profile)}; latency p50 ${report.ms(results.batching.latency.p50Ms)}, p99 ${report.ms(results.batching.latency.p99Ms)}; lost ${results.batching.lost}`,
   );
 
   // ── 2: sustained ──────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 // Footprint of a process from /proc (Linux only; elsewhere every reading is null = "n/a").
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 let clockTicks;
@@ -53,5 +53,48 @@ export function cpuMeter(pid) {
     if (cpu0 === null || cpu1 === null) return null;
     const wall = (performance.now() - t0) / 1000;
     return wall > 0 ? ((cpu1 - cpu0) / wall) * 100 : null;
+  };
+}
+
+/**
+ * Totals over every thread of a process: context switches (voluntary and not, so each time a
+ * thread was taken off the CPU: its wake-ups) and time on the CPU in nanoseconds (schedstat,
+ * finer than the clock ticks of /proc/<pid>/stat). A thread that ends meanwhile drops out of
+ * the sums; the processes measured here keep theirs. Null when /proc is not there.
+ */
+export function threadTotals(pid) {
+  if (!procAvailable || pid === undefined) return null;
+  let switches = 0;
+  let cpuNs = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+        for (const m of status.matchAll(/ctxt_switches:\s+(\d+)/g)) switches += Number(m[1]);
+        cpuNs += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  } catch {
+    return null;
+  }
+  return { switches, cpuNs };
+}
+
+/** Wake-ups a second and CPU (percent of one core) between start() and the returned stop(). */
+export function threadMeter(pid) {
+  const first = threadTotals(pid);
+  const t0 = performance.now();
+  return () => {
+    const last = threadTotals(pid);
+    const seconds = (performance.now() - t0) / 1000;
+    if (first === null || last === null || seconds <= 0)
+      return { wakeupsPerSecond: null, cpuPercent: null, seconds };
+    return {
+      wakeupsPerSecond: (last.switches - first.switches) / seconds,
+      cpuPercent: ((last.cpuNs - first.cpuNs) / 1e9 / seconds) * 100,
+      seconds,
+    };
   };
 }

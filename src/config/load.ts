@@ -95,6 +95,7 @@ function readSidecarConfig(input: LoadConfigInput, reader: KeyReader): SidecarCo
       queueSize: read(KEYS.intakeQueueSize, context),
       batchDatagrams: read(KEYS.intakeBatchDatagrams, context),
       batchWaitMs: read(KEYS.intakeBatchWait, context),
+      batchBelowRate: read(KEYS.intakeBatchBelowRate, context),
     },
     outbox: {
       maxBytes: read(KEYS.outboxMaxBytes, context),

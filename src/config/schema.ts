@@ -207,17 +207,25 @@ export const KEYS = {
     path: 'intake.batchDatagrams',
     description:
       'Hand datagrams to the decoder once this many wait (1..512; 1: each at once); with intake.batchWait, fewer wake-ups at quiet rates.',
-    defaultText: '1',
-    default: () => 1,
+    defaultText: '512',
+    default: () => 512,
     schema: integerBetween(1, 512),
   }),
   intakeBatchWait: key<number>({
     path: 'intake.batchWait',
     description:
-      'Longest a datagram waits for intake.batchDatagrams to gather (0ms..1s; 0ms: no wait). Adds up to this much latency.',
-    defaultText: '0ms',
-    default: () => 0,
+      'Longest a datagram waits for intake.batchDatagrams to gather, below intake.batchBelowRate (0ms..1s; 0ms: never). Adds up to this much latency.',
+    defaultText: '1s',
+    default: () => SECOND,
     schema: durationBetween(0, SECOND),
+  }),
+  intakeBatchBelowRate: key<number>({
+    path: 'intake.batchBelowRate',
+    description:
+      'Datagrams a second from which nothing waits for a batch (0..1000000; 0: wait at any rate): a busy node fills batches by itself.',
+    defaultText: '200',
+    default: () => 200,
+    schema: integerBetween(0, 1_000_000),
   }),
   outboxMaxBytes: key<number>({
     path: 'outbox.maxBytes',

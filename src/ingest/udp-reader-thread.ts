@@ -7,7 +7,7 @@ import { isIPv6 } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSourceFilter } from '../config/address-filter.js';
 import { packBatch, transferables } from './datagram-batch.js';
-import { handOffDelay } from './hand-off-policy.js';
+import { ArrivalRate, handOffDelay } from './hand-off-policy.js';
 import { PackingQueue } from './packing-queue.js';
 import { type FromReader, type ReaderSettings, SIGNAL, type ToReader } from './reader-protocol.js';
 
@@ -32,6 +32,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   let waitTimer: NodeJS.Timeout | null = null;
   let socketClosed = false;
   let lastDatagramAt = Number.NEGATIVE_INFINITY;
+  const arrivals = new ArrivalRate();
 
   const totals = () => ({ received, dropped });
 
@@ -72,6 +73,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
       queue.oldestReceivedAt() ?? now,
       now,
       socketClosed,
+      arrivals.perSecond,
     );
     if (delay > 0) {
       waitTimer ??= setTimeout(waited, delay);
@@ -92,6 +94,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   socket.on('message', (bytes, rinfo) => {
     const now = Date.now();
     lastDatagramAt = now;
+    arrivals.note(now);
     received++;
     totalsTimer ??= setTimeout(reportTotals, TOTALS_INTERVAL_MS);
     const item = {

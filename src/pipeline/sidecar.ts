@@ -237,7 +237,11 @@ export class Sidecar implements Lifecycle {
       receiveBufferBytes: config.udp.receiveBufferBytes,
       allowedSources: config.udp.allowedSources,
       queueSize: config.intake.queueSize,
-      handOff: { datagrams: config.intake.batchDatagrams, waitMs: config.intake.batchWaitMs },
+      handOff: {
+        datagrams: config.intake.batchDatagrams,
+        waitMs: config.intake.batchWaitMs,
+        belowRate: config.intake.batchBelowRate,
+      },
       log: log.child({ component: 'udp' }),
       onReadable: () => this.wakeLoop?.(),
     });

@@ -81,6 +81,21 @@ describe('npm run bench -- --smoke', () => {
         'footprint.idleRssMb',
         'footprint.sustainedRssMb',
         'footprint.cpuPercentAt100',
+        'quiet.floor.idle.wakeupsPerSecond',
+        'quiet.floor.idle.cpuPercent',
+        'quiet.floor.idle.rssMb',
+        'quiet.sidecar.idle.wakeupsPerSecond',
+        'quiet.sidecar.idle.cpuPercent',
+        'quiet.sidecar.idle.rssMb',
+        'quiet.floor.rates.5.cpuPercent',
+        'quiet.sidecar.rates.5.cpuPercent',
+        'quiet.floor.rates.100.cpuPercent',
+        'quiet.sidecar.rates.100.cpuPercent',
+        'quiet.sidecar.rates.100.wakeupsPerSecond',
+        'quiet.ratios.idleRss',
+        'quiet.ratios.cpuAt5',
+        'quiet.ratios.cpuAt100',
+        'batching.ratios.cpuAt100',
       ]) {
         expectNumber(results, path);
       }
@@ -92,6 +107,8 @@ describe('npm run bench -- --smoke', () => {
         expectNumber(results, `sustained.steps.${i}.${key}`);
     }
     expect(at(results, 'meta.sidecarMode')).toMatch(/^(jetstream|core)$/);
-    expect(at(results, 'checks')).toHaveLength(6);
+    expect(at(results, 'quiet.lost')).toBe(0);
+    expect(stdout).toContain('quiet node');
+    expect(at(results, 'checks')).toHaveLength(9);
   }, 120_000);
 });

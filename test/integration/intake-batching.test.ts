@@ -62,3 +62,44 @@ describe('intake batching', () => {
     expect(waited).toBeLessThan(WAIT_MS * 2);
   });
 });
+
+// The defaults: batches of up to 512 gathered for up to a second, but only while datagrams
+// arrive slower than intake.batchBelowRate (200/s): a busy node does not wait.
+describe('intake batching by default', () => {
+  let nats: NatsServer | undefined;
+  let subscriber: Subscriber | undefined;
+  let sidecar: SidecarProcess | undefined;
+  let udpPort: number;
+
+  beforeAll(async () => {
+    nats = await NatsServer.start();
+    subscriber = await Subscriber.start(nats.url, 'sense.events.>');
+    udpPort = await freeUdpPort();
+    sidecar = await SidecarProcess.start(
+      [`udp: {port: ${udpPort}}`, `nats: {servers: [${nats.url}]}`, 'rules: {paths: []}'].join('\n'),
+    );
+  });
+
+  afterAll(async () => {
+    await sidecar?.stop();
+    await subscriber?.close();
+    await nats?.stop();
+  });
+
+  const count = () => subscriber?.on('sense.events.').length ?? 0;
+
+  it('holds a quiet datagram for up to the default second', async () => {
+    const sentAt = Date.now();
+    await sendDatagrams(udpPort, [start('quiet-default')]);
+    await waitFor(() => count() === 1, 'the quiet datagram on NATS', WAIT_MS * 3);
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(WAIT_MS - 50);
+  });
+
+  it('hands a busy stream over at once: 300 datagrams back to back are not held for the second', async () => {
+    const users = Array.from({ length: 300 }, (_, i) => start(`busy-${i}`));
+    const sentAt = Date.now();
+    await sendDatagrams(udpPort, users);
+    await waitFor(() => count() === 301, 'all 300 on NATS', WAIT_MS * 3);
+    expect(Date.now() - sentAt).toBeLessThan(WAIT_MS / 2);
+  });
+});

@@ -58,7 +58,7 @@ const DEFAULTS: SidecarConfig = {
   dataDir: 'data',
   log: { level: 'info' },
   status: { intervalMs: 10_000 },
-  intake: { queueSize: 65536, batchDatagrams: 1, batchWaitMs: 0 },
+  intake: { queueSize: 65536, batchDatagrams: 512, batchWaitMs: 1_000, batchBelowRate: 200 },
   outbox: { maxBytes: 1024 ** 3, segmentBytes: 64 * 1024 ** 2, fsyncIntervalMs: 100, fsyncRecords: 1000 },
   shutdown: { timeoutMs: 10_000 },
 };
@@ -108,7 +108,7 @@ const FULL: SidecarConfig = {
   dataDir: '/var/lib/sense-sidecar',
   log: { level: 'debug' },
   status: { intervalMs: 90_000 },
-  intake: { queueSize: 1024, batchDatagrams: 8, batchWaitMs: 25 },
+  intake: { queueSize: 1024, batchDatagrams: 8, batchWaitMs: 25, batchBelowRate: 0 },
   outbox: { maxBytes: 256 * 1024 ** 2, segmentBytes: 1024 ** 2, fsyncIntervalMs: 20, fsyncRecords: 50 },
   shutdown: { timeoutMs: 2500 },
 };
@@ -136,6 +136,7 @@ const FULL_ENV: Record<string, string> = {
   SENSE_SIDECAR_INTAKE_QUEUE_SIZE: '1024',
   SENSE_SIDECAR_INTAKE_BATCH_DATAGRAMS: '8',
   SENSE_SIDECAR_INTAKE_BATCH_WAIT: '25ms',
+  SENSE_SIDECAR_INTAKE_BATCH_BELOW_RATE: '0',
   SENSE_SIDECAR_OUTBOX_MAX_BYTES: '256MiB',
   SENSE_SIDECAR_OUTBOX_SEGMENT_BYTES: '1MiB',
   SENSE_SIDECAR_OUTBOX_FSYNC_INTERVAL: '20ms',

@@ -50,6 +50,7 @@ const EXPECTED_PATHS = [
   'intake.queueSize',
   'intake.batchDatagrams',
   'intake.batchWait',
+  'intake.batchBelowRate',
   'outbox.maxBytes',
   'outbox.segmentBytes',
   'outbox.fsyncInterval',

@@ -1,0 +1,62 @@
+// A quiet node: what a process costs while a Sense node is idle or sends a few events a second.
+// The same profile is taken of the floor (a bare Node.js socket that only counts datagrams) and
+// of the sidecar, each alone, with the same sender: wake-ups a second (context switches of all
+// threads), CPU (schedstat, percent of one core) and RSS idle, then wake-ups and CPU at 5 and
+// 100 events/s. The targets are ratios to the floor of the same run (issue: a quiet node pays
+// nothing), so a slower or busier machine moves both sides alike.
+import { memory, threadMeter } from './proc.mjs';
+
+export const QUIET_RATES = [5, 100];
+
+const round = (n, digits) => (n === null || !Number.isFinite(n) ? null : Number(n.toFixed(digits)));
+
+function reading(meter) {
+  const { wakeupsPerSecond, cpuPercent, seconds } = meter();
+  return {
+    wakeupsPerSecond: round(wakeupsPerSecond, 2),
+    cpuPercent: round(cpuPercent, 3),
+    seconds: round(seconds, 2),
+  };
+}
+
+/**
+ * Idle for `idleSeconds` (after `settleSeconds` of quiet, so the warm-up's own tail is not
+ * counted), then `rateSeconds` at each of QUIET_RATES. `sendAt(rate, count, onStart)` sends and
+ * resolves with the sender's result; the CPU window opens at `onStart` (after the sender's own
+ * start-up).
+ */
+export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSeconds, sendAt }) {
+  await pause(settleSeconds);
+  const idleMeter = threadMeter(pid);
+  await pause(idleSeconds);
+  const idle = { ...reading(idleMeter), rssMb: round(memory(pid)?.rssMb ?? null, 1) };
+  const rates = {};
+  for (const rate of QUIET_RATES) {
+    let meter = threadMeter(pid);
+    const sent = await sendAt(rate, Math.max(1, Math.round(rate * rateSeconds)), () => {
+      meter = threadMeter(pid);
+    });
+    rates[rate] = { ...reading(meter), sent: sent.sent };
+  }
+  return { idle, rates };
+}
+
+/** The sidecar's figures over the floor's: what each target is judged on. */
+export function quietRatios(sidecar, floor) {
+  const over = (a, b) => (a === null || b === null || b <= 0 ? null : round(a / b, 2));
+  return {
+    idleRss: over(sidecar.idle.rssMb, floor.idle.rssMb),
+    idleCpu: over(sidecar.idle.cpuPercent, floor.idle.cpuPercent),
+    idleWakeups: over(sidecar.idle.wakeupsPerSecond, floor.idle.wakeupsPerSecond),
+    ...Object.fromEntries(
+      QUIET_RATES.flatMap((rate) => [
+        [`cpuAt${rate}`, over(sidecar.rates[rate].cpuPercent, floor.rates[rate].cpuPercent)],
+        [`wakeupsAt${rate}`, over(sidecar.rates[rate].wakeupsPerSecond, floor.rates[rate].wakeupsPerSecond)],
+      ]),
+    ),
+  };
+}
+
+function pause(seconds) {
+  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+}
