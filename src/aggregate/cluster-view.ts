@@ -1,4 +1,5 @@
-import { decodeMessage } from '../contract/decode.js';
+import { type Decoded, decodeMessage } from '../contract/decode.js';
+import { subjectAgrees } from '../contract/subjects.js';
 import type { ReceivedEnvelope } from '../contract/envelope.js';
 import type { AddOutcome } from './ledger.js';
 import { SeenIds } from './seen-ids.js';
@@ -85,7 +86,7 @@ export class ClusterView {
     applied: 0,
     duplicates: 0,
     beyondHorizon: 0,
-    invalid: { 'bad-envelope': 0, 'bad-time': 0, 'bad-data': 0 },
+    invalid: { 'bad-envelope': 0, 'bad-time': 0, 'bad-data': 0, 'subject-mismatch': 0 },
     ignored: 0,
     late: 0,
     beyondWindow: 0,
@@ -123,8 +124,11 @@ export class ClusterView {
 
   // ---- input --------------------------------------------------------------------------------
 
-  /** Folds one message in; never throws. `now` is the aggregator's clock when it arrived. */
-  apply(input: ReceivedEnvelope, now: number): ApplyResult {
+  /**
+   * Folds one message in; never throws. `now` is the aggregator's clock when it arrived;
+   * `subject`, when given, must name the message's node or host (subjectAgrees).
+   */
+  apply(input: ReceivedEnvelope, now: number, subject?: string): ApplyResult {
     const decoded = decodeMessage(input);
     if (!decoded.ok) {
       if (decoded.invalid === null) {
@@ -135,6 +139,10 @@ export class ClusterView {
       return { outcome: 'invalid', detail: decoded.invalid, order: null, changes: NO_CHANGES };
     }
     const m = decoded.message;
+    if (subject !== undefined && !subjectAgrees(subject, ...namedBySubject(m))) {
+      this.counters.invalid['subject-mismatch'] += 1;
+      return { outcome: 'invalid', detail: 'subject-mismatch', order: null, changes: NO_CHANGES };
+    }
     if (this.seen.has(m.id)) {
       this.counters.duplicates += 1;
       return { outcome: 'duplicate', detail: null, order: null, changes: NO_CHANGES };
@@ -299,5 +307,22 @@ export class ClusterView {
       seenIds: this.seen.size,
       presences: this.table.presences,
     };
+  }
+}
+
+/** What a message's subject must name: the node for a status or reject, the host otherwise. */
+function namedBySubject(m: Decoded): ['node' | 'host', string] {
+  switch (m.kind) {
+    case 'status':
+    case 'reject':
+      return ['node', m.node];
+    case 'alert':
+      return ['host', m.alert.host];
+    case 'session.start':
+    case 'session.stop':
+    case 'session.expired':
+    case 'connection.open':
+    case 'connection.close':
+      return ['host', m.host];
   }
 }

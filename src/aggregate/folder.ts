@@ -87,8 +87,14 @@ export class Folder {
   /**
    * Folds one message (the raw bytes of a CloudEvent) at `now`. `ack` runs once the history
    * holds what it changed; pass null for messages that need none (core NATS, status).
+   * `subject`: where it was received, checked against what the message names.
    */
-  fold(data: Uint8Array | string, now: number, ack: Ack | null): ApplyOutcome | 'unparseable' {
+  fold(
+    data: Uint8Array | string,
+    now: number,
+    ack: Ack | null,
+    subject?: string,
+  ): ApplyOutcome | 'unparseable' {
     this.received += 1;
     const input = readEnvelope(parseJson(data));
     if (input === null) {
@@ -96,7 +102,7 @@ export class Folder {
       this.hold([], ack);
       return 'unparseable';
     }
-    const result = this.options.view.apply(input, now);
+    const result = this.options.view.apply(input, now, subject);
     this.outcomes[result.outcome] += 1;
     this.count(result.changes);
     this.hold(result.changes, ack);

@@ -161,7 +161,7 @@ export class NatsIntake implements Lifecycle {
       const sub = nc.subscribe(subject, {
         callback: (error, msg) => {
           if (error !== null) return;
-          folder.fold(msg.data, clock.now(), null);
+          folder.fold(msg.data, clock.now(), null, msg.subject);
           this.scheduleCommit();
         },
       });
@@ -258,9 +258,14 @@ export class NatsIntake implements Lifecycle {
     const batch = this.options.batchSize ?? 500;
     try {
       for await (const m of messages) {
-        folder.fold(m.data, clock.now(), () => {
-          m.ack();
-        });
+        folder.fold(
+          m.data,
+          clock.now(),
+          () => {
+            m.ack();
+          },
+          m.subject,
+        );
         if (folder.pending >= batch || messages.getPending() === 0) await this.commitWithRetry();
         // getPending() can stay above 0 after the last message of a delivery (the iterator
         // counts its own callbacks as in flight), so the end of this turn commits as well.

@@ -8,7 +8,8 @@ import { ALERT_FIRING_TYPE, ALERT_RESOLVED_TYPE, eventType, REJECT_TYPE, STATUS_
  * payloads"): `data` arrives unchecked; decodeMessage checks what the view needs and never throws.
  */
 
-export type InvalidReason = 'bad-envelope' | 'bad-time' | 'bad-data';
+/** `subject-mismatch`: the subject names another node or host than the message (see subjectAgrees). */
+export type InvalidReason = 'bad-envelope' | 'bad-time' | 'bad-data' | 'subject-mismatch';
 
 interface Common {
   readonly id: string;

@@ -44,3 +44,16 @@ export function streamSubjects(prefix: string): { readonly events: string[]; rea
 export function statusSubjects(prefix: string): string {
   return `${prefix}.status.>`;
 }
+
+/**
+ * Whether a subject names what its message says it is about: the node (its CloudEvents
+ * `source`) for a status or reject, the host (`data.host`) for an event or alert. NATS
+ * permissions can vouch only for the subject (README "Who may publish": each node may publish on
+ * its own subjects only), so a payload that claims another node or host is refused. Counted from
+ * the end: the prefix may have dots of its own, and an event kind has one.
+ */
+export function subjectAgrees(subject: string, about: 'node' | 'host', name: string): boolean {
+  const tokens = subject.split('.');
+  const token = tokens[about === 'node' ? tokens.length - 1 : tokens.length - 3];
+  return token === subjectToken(name);
+}

@@ -14,15 +14,17 @@ export class AggregatorUnderTest {
     readonly port: number,
     readonly dataDir: string,
     private readonly extra: readonly string[],
+    private readonly env: Record<string, string>,
   ) {}
 
   static async create(
     natsUrl: string,
     consumer: string,
     extra: readonly string[] = [],
+    env: Record<string, string> = {},
   ): Promise<AggregatorUnderTest> {
     const dataDir = mkdtempSync(join(tmpdir(), 'sense-agg-data-'));
-    return new AggregatorUnderTest(natsUrl, consumer, await freeTcpPort(), dataDir, extra);
+    return new AggregatorUnderTest(natsUrl, consumer, await freeTcpPort(), dataDir, extra, env);
   }
 
   get url(): string {
@@ -41,7 +43,7 @@ export class AggregatorUnderTest {
       `dataDir: ${this.dataDir}`,
       ...this.extra,
     ].join('\n');
-    this.process = await SidecarProcess.startCommand('aggregate', config);
+    this.process = await SidecarProcess.startCommand('aggregate', config, this.env);
   }
 
   /** Sends a signal without waiting for an exit (SIGHUP: load the cluster rules again). */

@@ -237,6 +237,36 @@ describe('ClusterView: now', () => {
     expect(view.stats().duplicates).toBe(1);
   });
 
+  it('refuses and counts a message whose subject names another node or host than it does', () => {
+    const view = new ClusterView();
+    const event = userEvent({ id: 'e1', time: T0, kind: 'session.start', host: 'SENSE-NODE1' });
+    const status = statusMessage('s1', 'SENSE-NODE1', T0);
+    const reject = rejectMessage('r1', 'SENSE-NODE1', T0);
+    const alert = alertMessage({ alertId: 'a1', status: 'firing', time: T0, host: 'sense.node-1' });
+    const forged: [ReceivedEnvelope, string][] = [
+      [event, 'sense.events.SENSE-NODE2.session.start'],
+      [status, 'sense.status.SENSE-NODE2'],
+      [reject, 'acme.sense.rejects.SENSE-NODE2'],
+      [alert, 'sense.alerts.SENSE-NODE1.warning.parallel-session-limit'],
+    ];
+    for (const [input, subject] of forged)
+      expect(view.apply(input, T0, subject)).toMatchObject({
+        outcome: 'invalid',
+        detail: 'subject-mismatch',
+      });
+    expect(view.stats().invalid['subject-mismatch']).toBe(4);
+    expect(view.sessionsNow()).toEqual([]);
+    const agreeing: [ReceivedEnvelope, string][] = [
+      [event, 'sense.events.SENSE-NODE1.session.start'],
+      [status, 'sense.status.SENSE-NODE1'],
+      [reject, 'acme.sense.rejects.SENSE-NODE1'],
+      // a host's subject token: characters outside A-Za-z0-9_- become _
+      [alert, 'sense.alerts.sense_node-1.warning.parallel-session-limit'],
+    ];
+    for (const [input, subject] of agreeing) expect(view.apply(input, T0, subject).outcome).toBe('applied');
+    expect(view.sessionsNow()).toHaveLength(1);
+  });
+
   it('counts invalid and ignored messages and never throws on them', () => {
     const view = new ClusterView();
     const good = userEvent({ id: 'a', time: T0, kind: 'session.start' });
@@ -254,7 +284,12 @@ describe('ClusterView: now', () => {
       outcome: 'ignored',
       detail: 'sense.rules.rejected',
     });
-    expect(view.stats().invalid).toEqual({ 'bad-envelope': 1, 'bad-time': 1, 'bad-data': 4 });
+    expect(view.stats().invalid).toEqual({
+      'bad-envelope': 1,
+      'bad-time': 1,
+      'bad-data': 4,
+      'subject-mismatch': 0,
+    });
     expect(view.stats().ignored).toBe(1);
     expect(view.sessionsNow()).toEqual([]);
     // An invalid message is not remembered: the well-formed one with the same id still applies.
