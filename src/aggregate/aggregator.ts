@@ -9,6 +9,7 @@ import { shippedDir } from '../core/shipped-files.js';
 import { jetstream } from '@nats-io/jetstream';
 import { publishWithMsgId } from '../publish/msg-id-publish.js';
 import { natsConnectionOptions, type ReadFile } from '../publish/nats-connection.js';
+import { loadHttpAccess } from './http/access.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './aggregator-metrics.js';
 import { ClusterAlerting, clusterRulePaths } from './cluster-alerting.js';
 import { CLUSTER_RULES_DEFAULTS, type ClusterDecision } from './cluster-rules/index.js';
@@ -78,6 +79,8 @@ export class Aggregator implements Lifecycle {
     const problems: string[] = [];
     const connection = await natsConnectionOptions(config.nats, options.readFile);
     if (!connection.ok) problems.push(...connection.problems);
+    const access = await loadHttpAccess(config.http, options.readFile);
+    if (!access.ok) problems.push(...access.problems);
     const path = join(config.dataDir, HISTORY_FILE);
     let history: HistoryStore | null = null;
     const dataDirProblem = await checkDataDir(config.dataDir);
@@ -90,7 +93,7 @@ export class Aggregator implements Lifecycle {
           `dataDir ${config.dataDir}: cannot open the history ${path} (${error instanceof Error ? error.message : String(error)})`,
         );
       }
-    if (!connection.ok || history === null) {
+    if (!connection.ok || !access.ok || history === null) {
       history?.close();
       return { ok: false, problems };
     }
@@ -211,7 +214,12 @@ export class Aggregator implements Lifecycle {
         },
       };
     };
-    const server = new ApiServer({ host: config.http.host, port: config.http.port, log });
+    const server = new ApiServer({
+      host: config.http.host,
+      port: config.http.port,
+      log,
+      access: access.access,
+    });
     for (const route of apiRoutes({ view, history, clock, thresholds, sse: hub, metrics, health }))
       server.route(route);
     server.route(indexRoute());

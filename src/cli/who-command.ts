@@ -1,16 +1,19 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { SessionsBody } from '../aggregate/sessions-query.js';
 import { renderWhoTable } from './who-table.js';
 import { type CommandIo, writeLine } from './io.js';
 
-export const WHO_USAGE = `Usage: sense-sidecar who [--at TIME] [--node NAME] [--user DIR\\id] [--app ID] [--url URL]
+export const WHO_USAGE = `Usage: sense-sidecar who [--at TIME] [--node NAME] [--user DIR\\id] [--app ID] [--url URL] [--token-file FILE]
 
 Who is on Qlik Sense, from the aggregator's HTTP API (GET /api/sessions).
   --at    a past time, ISO 8601 with an offset (2026-11-30T08:00:00Z); default now
   --node  only sessions on this Sense host (as the events name it)
   --user  only this user (DIRECTORY\\userId)
   --app   only users with a connection to this app open (on the same host), at that time
-  --url   the aggregator (default http://127.0.0.1:9999)`;
+  --url   the aggregator (default http://127.0.0.1:9999; https:// with a certificate
+          this machine trusts, e.g. through NODE_EXTRA_CA_CERTS)
+  --token-file  a file holding the aggregator's API token (its http.tokenFile)`;
 
 const EXIT_USAGE = 2;
 const EXIT_UNREACHABLE = 1;
@@ -24,6 +27,7 @@ export async function runWhoCommand(argv: string[], io: CommandIo, fetchFn: Fetc
     user?: string | undefined;
     app?: string | undefined;
     url?: string | undefined;
+    'token-file'?: string | undefined;
     help?: boolean | undefined;
   };
   try {
@@ -35,6 +39,7 @@ export async function runWhoCommand(argv: string[], io: CommandIo, fetchFn: Fetc
         user: { type: 'string' },
         app: { type: 'string' },
         url: { type: 'string', default: 'http://127.0.0.1:9999' },
+        'token-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -60,9 +65,23 @@ export async function runWhoCommand(argv: string[], io: CommandIo, fetchFn: Fetc
   if (values.user !== undefined) url.searchParams.set('user', values.user);
   if (values.app !== undefined) url.searchParams.set('app', values.app);
 
+  const headers: Record<string, string> = {};
+  const tokenFile = values['token-file'];
+  if (tokenFile !== undefined) {
+    try {
+      headers['authorization'] = `Bearer ${(await readFile(tokenFile, 'utf8')).trim()}`;
+    } catch (error) {
+      writeLine(
+        io.stderr,
+        `--token-file: cannot read ${tokenFile} (${error instanceof Error ? error.message : String(error)})`,
+      );
+      return EXIT_USAGE;
+    }
+  }
+
   let response: Response;
   try {
-    response = await fetchFn(url, { signal: AbortSignal.timeout(10_000) });
+    response = await fetchFn(url, { headers, signal: AbortSignal.timeout(10_000) });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
     const reason = cause ?? (error instanceof Error ? error.message : String(error));
@@ -86,6 +105,7 @@ export async function runWhoCommand(argv: string[], io: CommandIo, fetchFn: Fetc
       io.stderr,
       `the aggregator refused the question: ${typeof error === 'string' ? error : response.status}`,
     );
+    if (response.status === 401) writeLine(io.stderr, 'it asks for its API token: --token-file FILE');
     return response.status === 400 ? EXIT_USAGE : EXIT_UNREACHABLE;
   }
   io.stdout.write(renderWhoTable(body as SessionsBody, { app: values.app }));

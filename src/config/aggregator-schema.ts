@@ -17,7 +17,7 @@ import {
   shutdownTimeoutKey,
 } from './shared-keys.js';
 import type { LogLevel, SidecarConfig } from './types.js';
-import { durationBetween, integerBetween, isNodeName, listOf, textMatching } from './values.js';
+import { durationBetween, integerBetween, isNodeName, listOf, optionalText, textMatching } from './values.js';
 
 export const AGGREGATOR_ENV_PREFIX = 'SENSE_AGGREGATOR_';
 
@@ -26,7 +26,14 @@ export interface AggregatorConfig {
   nats: SidecarConfig['nats'];
   jetstream: { enabled: boolean; eventsStream: string; alertsStream: string };
   consumer: { name: string };
-  http: { host: string; port: number; maxStreamClients: number };
+  http: {
+    host: string;
+    port: number;
+    maxStreamClients: number;
+    tokenFile: string;
+    tlsCertFile: string;
+    tlsKeyFile: string;
+  };
   dataDir: string;
   history: { retentionMs: number };
   sessions: { idleTimeoutMs: number };
@@ -78,6 +85,28 @@ export const AGGREGATOR_KEYS = {
     defaultText: '100',
     default: () => 100,
     schema: integerBetween(1, 10_000),
+  }),
+  httpTokenFile: key<string>({
+    path: 'http.tokenFile',
+    description:
+      'File holding the API token (16+ characters): Bearer, or Basic with it as the password; needed beyond loopback.',
+    defaultText: '',
+    default: () => '',
+    schema: optionalText,
+  }),
+  httpTlsCertFile: key<string>({
+    path: 'http.tlsCertFile',
+    description: 'PEM certificate (chain) for HTTPS, with http.tlsKeyFile; needed beyond loopback.',
+    defaultText: '',
+    default: () => '',
+    schema: optionalText,
+  }),
+  httpTlsKeyFile: key<string>({
+    path: 'http.tlsKeyFile',
+    description: 'PEM private key of http.tlsCertFile.',
+    defaultText: '',
+    default: () => '',
+    schema: optionalText,
   }),
   dataDir: dataDirKey("Directory for the aggregator's history database (history.sqlite).", 'aggregator-data'),
   historyRetention: key<number>({

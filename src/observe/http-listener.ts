@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Lifecycle } from '../core/lifecycle.js';
 
 /**
  * A node:http server's life, shared by the sidecar's `/healthz`+`/metrics` and the aggregator's
- * API: listen on host:port (0 = any free port), and stop idempotently, also without start.
+ * API: listen on host:port (0 = any free port), over TLS when given a certificate and key, and
+ * stop idempotently, also without start.
  */
 export class HttpListener implements Lifecycle {
   private server: Server | null = null;
@@ -16,6 +18,7 @@ export class HttpListener implements Lifecycle {
     private readonly host: string,
     private readonly configuredPort: number,
     private readonly handler: (req: IncomingMessage, res: ServerResponse) => void,
+    private readonly tls: { readonly cert: Uint8Array; readonly key: Uint8Array } | null = null,
   ) {}
 
   /** The port listened on after start (the configured one before). */
@@ -23,10 +26,11 @@ export class HttpListener implements Lifecycle {
     return this.boundPort ?? this.configuredPort;
   }
 
-  /** `http://host:port`, for logs and tests (IPv6 hosts in brackets). */
+  /** `http(s)://host:port`, for logs and tests (IPv6 hosts in brackets). */
   get url(): string {
     const { host } = this;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    const scheme = this.tls === null ? 'http' : 'https';
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 
   /** Listens on host:port; rejects (with the address in the message) when it cannot. */
@@ -46,7 +50,11 @@ export class HttpListener implements Lifecycle {
   }
 
   private async listen(): Promise<void> {
-    const server = createServer(this.handler);
+    const { tls } = this;
+    const server: Server =
+      tls === null
+        ? createServer(this.handler)
+        : createTlsServer({ cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) }, this.handler);
     const { host, configuredPort: port } = this;
     await new Promise<void>((resolve, reject) => {
       const failed = (error: Error): void => {

@@ -12,8 +12,12 @@ import { HttpListener } from './http-listener.js';
 export abstract class ListeningServer implements Lifecycle {
   private readonly listener: HttpListener;
 
-  protected constructor(host: string, port: number) {
-    this.listener = new HttpListener(host, port, (req, res) => this.handle(req, res));
+  protected constructor(
+    host: string,
+    port: number,
+    tls: { readonly cert: Uint8Array; readonly key: Uint8Array } | null = null,
+  ) {
+    this.listener = new HttpListener(host, port, (req, res) => this.handle(req, res), tls);
   }
 
   /** Answers one request; must not throw (errors become responses). */
@@ -24,7 +28,7 @@ export abstract class ListeningServer implements Lifecycle {
     return this.listener.port;
   }
 
-  /** `http://host:port`, for logs and tests (IPv6 hosts in brackets). */
+  /** `http(s)://host:port`, for logs and tests (IPv6 hosts in brackets). */
   get url(): string {
     return this.listener.url;
   }

@@ -1,3 +1,4 @@
+import { authorized, type HttpAccess } from './access.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ListeningServer } from '../../observe/listening-server.js';
 
@@ -38,6 +39,8 @@ export interface ApiServerOptions {
   /** 0 = any free port; `port` tells which after start. */
   readonly port: number;
   readonly log?: { warn(object: object, message: string): void };
+  /** Token and TLS (access.ts); none: open, on loopback only. */
+  readonly access?: HttpAccess;
 }
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -62,7 +65,7 @@ export class ApiServer extends ListeningServer {
   private readonly routes: CompiledRoute[] = [];
 
   constructor(private readonly options: ApiServerOptions) {
-    super(options.host, options.port);
+    super(options.host, options.port, options.access?.tls ?? null);
   }
 
   /**
@@ -87,6 +90,18 @@ export class ApiServer extends ListeningServer {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
       send(res, req, badRequest('malformed request URL'));
+      return;
+    }
+    const token = this.options.access?.token ?? null;
+    if (token !== null && url.pathname !== '/healthz' && !authorized(req.headers.authorization, token)) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="sense-aggregator", charset="UTF-8"');
+      send(
+        res,
+        req,
+        json(401, {
+          error: 'authentication required: Bearer <token>, or Basic with the token as the password',
+        }),
+      );
       return;
     }
     const found = this.match(url.pathname);
