@@ -19,6 +19,15 @@ export interface HandOffPolicy {
   readonly belowRate: number;
 }
 
+/** The policy the `intake` keys ask for. */
+export function handOffPolicyOf(intake: {
+  readonly batchDatagrams: number;
+  readonly batchWaitMs: number;
+  readonly batchBelowRate: number;
+}): HandOffPolicy {
+  return { datagrams: intake.batchDatagrams, waitMs: intake.batchWaitMs, belowRate: intake.batchBelowRate };
+}
+
 /** Hand off at once: the behaviour without batching. */
 export const IMMEDIATE: HandOffPolicy = { datagrams: 1, waitMs: 0, belowRate: 0 };
 

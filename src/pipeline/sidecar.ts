@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import type { SidecarConfig } from '../config/schema.js';
 import { createDecoder } from '../ingest/decode.js';
 import { readKernelUdpDrops } from '../ingest/kernel-udp-drops.js';
+import { handOffPolicyOf } from '../ingest/hand-off-policy.js';
 import { UdpSource } from '../ingest/udp-source.js';
 import { envelope } from '../contract/envelope.js';
 import { RULES_REJECTED_TYPE, STATUS_TYPE } from '../contract/types.js';
@@ -17,7 +18,7 @@ import { natsConnectionOptions } from '../publish/nats-connection.js';
 import type { DiskOutbox } from '../publish/outbox/disk-outbox.js';
 import type { RecordPriority } from '../publish/outbox.js';
 import { createSidecarMetrics, refreshedBeforeRender } from '../observe/metrics.js';
-import type { HealthInputs } from '../observe/health.js';
+import { type HealthInputs, stalled } from '../observe/health.js';
 import { ObserveServer } from '../observe/http-server.js';
 import { LiveHeap } from '../observe/live-heap.js';
 import { loadPrivacySecret } from '../privacy/secret.js';
@@ -237,11 +238,7 @@ export class Sidecar implements Lifecycle {
       receiveBufferBytes: config.udp.receiveBufferBytes,
       allowedSources: config.udp.allowedSources,
       queueSize: config.intake.queueSize,
-      handOff: {
-        datagrams: config.intake.batchDatagrams,
-        waitMs: config.intake.batchWaitMs,
-        belowRate: config.intake.batchBelowRate,
-      },
+      handOff: handOffPolicyOf(config.intake),
       log: log.child({ component: 'udp' }),
       onReadable: () => this.wakeLoop?.(),
     });
@@ -426,7 +423,7 @@ export class Sidecar implements Lifecycle {
   private healthInputs(): HealthInputs {
     return {
       outbox: { healthy: this.outbox.healthy, lastError: this.outbox.lastError },
-      nats: { state: this.publisher.state },
+      nats: { state: this.publisher.state, stalled: stalled(this.publisher.stats) },
       intakeDepth: this.source.depth,
       intakeCapacity: this.deps.config.intake.queueSize,
     };

@@ -118,6 +118,7 @@ export class AckWindow {
     if (countAsRetry && inFlight > 0) {
       this.o.counters.publishErrors++;
       this.o.stats.retries++;
+      this.o.stats.lastRetryAt = Date.now();
     }
   }
 
@@ -230,7 +231,8 @@ export class AckWindow {
     this.abort(false);
     counters.publishErrors++;
     stats.retries++;
-    const logIt = backoff.failed(Date.now());
+    stats.lastRetryAt = Date.now();
+    const logIt = backoff.failed(stats.lastRetryAt);
     if (outcome.kind === 'no-stream') this.o.onNoStream();
     if (logIt) {
       log.warn(

@@ -47,6 +47,7 @@ export async function publishCoreOnce(nc: NatsConnection, parts: CoreFallbackPar
   } catch {
     counters.publishErrors++;
     stats.retries++;
+    stats.lastRetryAt = Date.now();
     await parts.wakeup.until(undefined, 250);
   } finally {
     stats.inFlight = 0;

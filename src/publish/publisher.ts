@@ -29,10 +29,12 @@ export interface PublisherStats {
   inFlight: number;
   /** Epoch ms when NATS last confirmed records (PubAck, or flush round trip in core mode); null before. */
   lastAckAt: number | null;
+  /** Epoch ms of the last retry (see `retries`); null before. After lastAckAt: NATS confirms nothing. */
+  lastRetryAt: number | null;
 }
 
 export function createPublisherStats(): PublisherStats {
-  return { acks: 0, duplicates: 0, retries: 0, inFlight: 0, lastAckAt: null };
+  return { acks: 0, duplicates: 0, retries: 0, inFlight: 0, lastAckAt: null, lastRetryAt: null };
 }
 
 /**

@@ -99,6 +99,11 @@ export class NatsServer {
     }, `nats-server on port ${this.port}`);
   }
 
+  /** Sends a signal to the running server without waiting (SIGSTOP freezes it, SIGCONT thaws it). */
+  signal(signal: NodeJS.Signals): void {
+    this.process?.kill(signal);
+  }
+
   /** Kills the server (SIGKILL by default; SIGTERM lets it shut down cleanly, flushing its store). */
   async stopProcess(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.process;

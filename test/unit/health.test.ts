@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { healthOf, httpStatusOf, type HealthInputs } from '../../src/observe/health.js';
+import { healthOf, httpStatusOf, stalled, type HealthInputs } from '../../src/observe/health.js';
 
 function inputs(over: Partial<HealthInputs> = {}): HealthInputs {
   return {
@@ -18,7 +18,7 @@ describe('healthOf', () => {
       status: 'ok',
       checks: {
         outbox: { ok: true, lastError: null },
-        nats: { ok: true, state: 'connected' },
+        nats: { ok: true, state: 'connected', stalled: false },
         intake: { ok: true, depth: 100, capacity: 65536, fill: 0.002 },
       },
     });
@@ -43,10 +43,25 @@ describe('healthOf', () => {
     (state) => {
       const report = healthOf(inputs({ nats: { state } }));
       expect(report.status).toBe('degraded');
-      expect(report.checks.nats).toEqual({ ok: false, state });
+      expect(report.checks.nats).toEqual({ ok: false, state, stalled: false });
       expect(httpStatusOf(report.status)).toBe(200);
     },
   );
+
+  it('is degraded while NATS is connected but confirms nothing (a frozen server)', () => {
+    const report = healthOf(inputs({ nats: { state: 'connected', stalled: true } }));
+    expect(report.status).toBe('degraded');
+    expect(report.checks.nats).toEqual({ ok: false, state: 'connected', stalled: true });
+    expect(httpStatusOf(report.status)).toBe(200);
+  });
+
+  it('calls NATS stalled when the last re-send came after the last acknowledgement', () => {
+    expect(stalled({ lastAckAt: null, lastRetryAt: null })).toBe(false);
+    expect(stalled({ lastAckAt: 1_000, lastRetryAt: null })).toBe(false);
+    expect(stalled({ lastAckAt: null, lastRetryAt: 1_000 })).toBe(true);
+    expect(stalled({ lastAckAt: 1_000, lastRetryAt: 2_000 })).toBe(true);
+    expect(stalled({ lastAckAt: 2_000, lastRetryAt: 1_000 })).toBe(false);
+  });
 
   it('is degraded when the intake queue is over 90% full, not at 90%', () => {
     expect(healthOf(inputs({ intakeDepth: 90, intakeCapacity: 100 })).status).toBe('ok');
