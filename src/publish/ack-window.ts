@@ -7,7 +7,7 @@ import { errorMessage } from './error-message.js';
 import { publishWithMsgId } from './msg-id-publish.js';
 import type { Outbox, OutboxRecord } from './outbox.js';
 import { type Failure, FLUSHED, type Outcome, parsePubAck } from './pub-ack.js';
-import type { BacklogProgress, PublisherStats, Wakeup } from './publisher.js';
+import { type BacklogProgress, countRetry, type PublisherStats, type Wakeup } from './publisher.js';
 import type { RetryBackoff } from './retry-backoff.js';
 
 /**
@@ -117,8 +117,7 @@ export class AckWindow {
     this.o.stats.inFlight = 0;
     if (countAsRetry && inFlight > 0) {
       this.o.counters.publishErrors++;
-      this.o.stats.retries++;
-      this.o.stats.lastRetryAt = Date.now();
+      countRetry(this.o.stats);
     }
   }
 
@@ -230,9 +229,9 @@ export class AckWindow {
     const inFlight = this.window.length - this.head;
     this.abort(false);
     counters.publishErrors++;
-    stats.retries++;
-    stats.lastRetryAt = Date.now();
-    const logIt = backoff.failed(stats.lastRetryAt);
+    const now = Date.now();
+    countRetry(stats, now);
+    const logIt = backoff.failed(now);
     if (outcome.kind === 'no-stream') this.o.onNoStream();
     if (logIt) {
       log.warn(

@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { StageCounters } from '../core/counters.js';
 import { publishWithMsgId } from './msg-id-publish.js';
 import type { Outbox, OutboxRecord } from './outbox.js';
-import type { BacklogProgress, PublisherStats, Wakeup } from './publisher.js';
+import { type BacklogProgress, countRetry, type PublisherStats, type Wakeup } from './publisher.js';
 import type { RetryBackoff } from './retry-backoff.js';
 
 /**
@@ -46,8 +46,7 @@ export async function publishCoreOnce(nc: NatsConnection, parts: CoreFallbackPar
     parts.progress.confirmed(batch.length, outbox.depth, now);
   } catch {
     counters.publishErrors++;
-    stats.retries++;
-    stats.lastRetryAt = Date.now();
+    countRetry(stats);
     await parts.wakeup.until(undefined, 250);
   } finally {
     stats.inFlight = 0;

@@ -33,6 +33,12 @@ export interface PublisherStats {
   lastRetryAt: number | null;
 }
 
+/** Publishing starts again from the first unconfirmed record: counted, and when (for `stalled`). */
+export function countRetry(stats: PublisherStats, now = Date.now()): void {
+  stats.retries++;
+  stats.lastRetryAt = now;
+}
+
 export function createPublisherStats(): PublisherStats {
   return { acks: 0, duplicates: 0, retries: 0, inFlight: 0, lastAckAt: null, lastRetryAt: null };
 }
