@@ -3,6 +3,12 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Lifecycle } from '../core/lifecycle.js';
 
+/** A PEM certificate (chain) and its private key: the server listens with TLS. */
+export interface TlsKeyPair {
+  readonly cert: Uint8Array;
+  readonly key: Uint8Array;
+}
+
 /**
  * A node:http server's life, shared by the sidecar's `/healthz`+`/metrics` and the aggregator's
  * API: listen on host:port (0 = any free port), over TLS when given a certificate and key, and
@@ -18,7 +24,7 @@ export class HttpListener implements Lifecycle {
     private readonly host: string,
     private readonly configuredPort: number,
     private readonly handler: (req: IncomingMessage, res: ServerResponse) => void,
-    private readonly tls: { readonly cert: Uint8Array; readonly key: Uint8Array } | null = null,
+    private readonly tls: TlsKeyPair | null = null,
   ) {}
 
   /** The port listened on after start (the configured one before). */

@@ -7,16 +7,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Lifecycle } from '../core/lifecycle.js';
-import { HttpListener } from './http-listener.js';
+import { HttpListener, type TlsKeyPair } from './http-listener.js';
 
 export abstract class ListeningServer implements Lifecycle {
   private readonly listener: HttpListener;
 
-  protected constructor(
-    host: string,
-    port: number,
-    tls: { readonly cert: Uint8Array; readonly key: Uint8Array } | null = null,
-  ) {
+  protected constructor(host: string, port: number, tls: TlsKeyPair | null = null) {
     this.listener = new HttpListener(host, port, (req, res) => this.handle(req, res), tls);
   }
 

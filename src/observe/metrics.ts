@@ -345,7 +345,7 @@ export function createSidecarMetrics(
   return { registry, render: () => registry.metrics() };
 }
 
-/** The metrics, with `refresh` awaited before each rendering (for readings too dear to poll). */
+/** The metrics, with `refresh` called before each rendering (for readings too dear to poll). */
 export function refreshedBeforeRender(refresh: () => void, metrics: SidecarMetrics): SidecarMetrics {
   return {
     registry: metrics.registry,

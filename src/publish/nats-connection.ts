@@ -207,7 +207,8 @@ export function redactServers(servers: readonly string[]): string[] {
   return servers.map((server) => server.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/\s]*@/i, '$1***@'));
 }
 
-function readProblem(error: unknown): string {
+/** Why a configured file cannot be read, and what to do about it. */
+export function readProblem(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':

@@ -81,7 +81,7 @@ describe('who may read the aggregator over HTTP', () => {
       'http.tokenFile: the token in /s must be at least 16 characters',
     ]);
     const missing = await loadHttpAccess(config({ tokenFile: '/nope' }), files({}));
-    expect(!missing.ok && missing.problems[0]).toMatch(/^http\.tokenFile: cannot read \/nope \(ENOENT/);
+    expect(!missing.ok && missing.problems[0]).toMatch(/^http\.tokenFile \/nope: cannot read \(ENOENT/);
     const half = await loadHttpAccess(config({ tlsCertFile: '/c.pem' }), files(ALL));
     expect(!half.ok && half.problems).toEqual([
       'http.tlsCertFile and http.tlsKeyFile: set both (a certificate and its key) or neither',

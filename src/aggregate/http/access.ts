@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import type { ReadFile } from '../../publish/nats-connection.js';
+import type { TlsKeyPair } from '../../observe/http-listener.js';
+import { type ReadFile, readProblem } from '../../publish/nats-connection.js';
 
 /**
  * Who may read the aggregator's HTTP API and live page. They show every user's sessions, so
@@ -15,7 +16,7 @@ import type { ReadFile } from '../../publish/nats-connection.js';
  */
 export interface HttpAccess {
   readonly token: string | null;
-  readonly tls: { readonly cert: Uint8Array; readonly key: Uint8Array } | null;
+  readonly tls: TlsKeyPair | null;
 }
 
 export interface HttpAccessConfig {
@@ -45,9 +46,7 @@ export async function loadHttpAccess(
     try {
       return await readFile(path);
     } catch (error) {
-      problems.push(
-        `${key}: cannot read ${path} (${error instanceof Error ? error.message : String(error)})`,
-      );
+      problems.push(`${key} ${path}: ${readProblem(error)}`);
       return null;
     }
   };
