@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AggregatorUnderTest } from '../helpers/aggregator.js';
+import { hasOpenssl } from '../helpers/openssl.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { CLI } from '../helpers/sidecar-process.js';
 
@@ -13,15 +14,6 @@ import { CLI } from '../helpers/sidecar-process.js';
  * every path but /healthz asks for the token (Bearer, or Basic with it as the password).
  */
 const TOKEN = 'a-long-enough-test-token-0123';
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(!hasOpenssl())('aggregator HTTP access', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sense-agg-access-'));

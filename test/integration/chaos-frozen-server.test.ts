@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ratePacing } from '../../src/simulate/pacer.js';
 import { sendDatagrams } from '../../src/simulate/udp-sender.js';
 import { readStream } from '../helpers/jetstream.js';
-import { NatsServer } from '../helpers/nats-server.js';
-import { freeUdpPort } from '../helpers/ports.js';
-import { SidecarProcess } from '../helpers/sidecar-process.js';
+import { durableSidecar } from '../helpers/durable-sidecar.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -27,24 +22,8 @@ describe('chaos: a frozen nats-server', () => {
   });
 
   it('is degraded while frozen, then delivers every datagram once', async () => {
-    const nats = await NatsServer.start({ jetstream: true });
-    cleanups.push(() => nats.stop());
-    const dataDir = mkdtempSync(join(tmpdir(), 'sense-frozen-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const udpPort = await freeUdpPort();
-    const sidecar = await SidecarProcess.start(
-      [
-        'node: NODE1',
-        `udp: {port: ${udpPort}}`,
-        `nats: {servers: [${nats.url}]}`,
-        'rules: {paths: []}',
-        `dataDir: ${dataDir}`,
-        'http: {port: 0}',
-      ].join('\n'),
-    );
-    cleanups.push(async () => {
-      await sidecar.stop('SIGKILL');
-    });
+    const { nats, udpPort, start } = await durableSidecar(cleanups);
+    const sidecar = await start();
     const ready = await sidecar.waitForLog((l) => l.msg === 'sense-sidecar ready', 'ready');
     await sidecar.waitForLog((l) => String(l.msg).startsWith('publishing into JetStream'), 'JetStream');
     const health = async (): Promise<string> => {

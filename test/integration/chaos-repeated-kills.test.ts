@@ -1,14 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ratePacing } from '../../src/simulate/pacer.js';
 import { mulberry32 } from '../../src/simulate/random.js';
 import { sendDatagrams } from '../../src/simulate/udp-sender.js';
 import { readStream } from '../helpers/jetstream.js';
-import { NatsServer } from '../helpers/nats-server.js';
-import { freeUdpPort } from '../helpers/ports.js';
-import { SidecarProcess } from '../helpers/sidecar-process.js';
+import { durableSidecar } from '../helpers/durable-sidecar.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -28,23 +23,8 @@ describe('chaos: repeated kill -9 of the sidecar', () => {
   });
 
   it('five kills in one load: nothing twice, and what was read before each kill is there', async () => {
-    const nats = await NatsServer.start({ jetstream: true });
-    cleanups.push(() => nats.stop());
-    const dataDir = mkdtempSync(join(tmpdir(), 'sense-kills-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const udpPort = await freeUdpPort();
-    const config = [
-      'node: NODE1',
-      `udp: {port: ${udpPort}}`,
-      `nats: {servers: [${nats.url}]}`,
-      'rules: {paths: []}',
-      `dataDir: ${dataDir}`,
-      'http: {port: 0}',
-    ].join('\n');
-    let sidecar = await SidecarProcess.start(config);
-    cleanups.push(async () => {
-      await sidecar.stop('SIGKILL');
-    });
+    const { nats, udpPort, start } = await durableSidecar(cleanups);
+    let sidecar = await start();
 
     const random = mulberry32(2026);
     const killAt = Array.from({ length: KILLS }, (_, k) =>
@@ -71,7 +51,7 @@ describe('chaos: repeated kill -9 of the sidecar', () => {
         const dying = sidecar;
         restarting = (async () => {
           await dying.stop('SIGKILL');
-          sidecar = await SidecarProcess.start(config);
+          sidecar = await start();
           // From the first datagram sent after the new one said it was ready.
           spanStart = latest;
           down = false;

@@ -1,13 +1,10 @@
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ratePacing } from '../../src/simulate/pacer.js';
 import { sendDatagrams } from '../../src/simulate/udp-sender.js';
 import { readStream, streamCount } from '../helpers/jetstream.js';
-import { NatsServer } from '../helpers/nats-server.js';
-import { freeUdpPort } from '../helpers/ports.js';
-import { SidecarProcess } from '../helpers/sidecar-process.js';
+import { durableSidecar } from '../helpers/durable-sidecar.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -23,32 +20,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(extra: string[] = []) {
-  const nats = await NatsServer.start({ jetstream: true });
-  cleanups.push(() => nats.stop());
-  const dataDir = mkdtempSync(join(tmpdir(), 'sense-durable-'));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const udpPort = await freeUdpPort();
-  const config = [
-    'node: NODE1',
-    `udp: {port: ${udpPort}}`,
-    `nats: {servers: [${nats.url}]}`,
-    'rules: {paths: []}',
-    `dataDir: ${dataDir}`,
-    'status: {interval: 1s}',
-    'state: {snapshotInterval: 1s}',
-    'http: {port: 0}',
-    ...extra,
-  ].join('\n');
-  const start = async () => {
-    const sidecar = await SidecarProcess.start(config);
-    cleanups.push(async () => {
-      await sidecar.stop('SIGKILL');
-    });
-    return sidecar;
-  };
-  return { nats, dataDir, udpPort, start };
-}
+/** The delivery tests' parts (durable-sidecar.ts), with status and snapshots every second. */
+const setup = (extra: string[] = []) =>
+  durableSidecar(cleanups, ['status: {interval: 1s}', 'state: {snapshotInterval: 1s}', ...extra]);
 
 const send = (port: number, total: number, rate: number, tag: string) =>
   sendDatagrams({ host: '127.0.0.1', port, total, datagram: datagram(tag), pacing: ratePacing(rate, total) });

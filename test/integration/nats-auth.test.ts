@@ -11,6 +11,7 @@ import { JetStreamPublisher } from '../../src/publish/jetstream-publisher.js';
 import { MemoryOutbox } from '../helpers/memory-outbox.js';
 import { natsConnectionOptions } from '../../src/publish/nats-connection.js';
 import type { OutboxRecord } from '../../src/publish/outbox.js';
+import { hasOpenssl } from '../helpers/openssl.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { captureLog, type LogLine } from '../helpers/capture.js';
@@ -314,15 +315,6 @@ describe('.creds file (operator mode)', () => {
     for (const seed of seeds) expect(a.raw.join('\n')).not.toContain(seed);
   });
 });
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(!hasOpenssl())('TLS with a CA and a client certificate', () => {
   let server: NatsServer;
