@@ -15,7 +15,7 @@
 //   npm run bench -- --smoke      # a few seconds of everything (CI)
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { copyFileSync, cpSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -312,13 +312,9 @@ async function main() {
     targets: TARGETS,
   };
 
-  /**
-   * One fresh sidecar, warmed up like every other, then the quiet-node profile (idle, then 5 and
-   * 100 events/s); everything it was sent must arrive.
-   */
-  async function quietSidecarRun(label, env = {}) {
+  /** A fresh sidecar on a port and dataDir of its own, and a counter of its events on NATS. */
+  async function freshSidecar(env) {
     const udpPort = await freePort('udp');
-    const dataDir = join(tmp, `sidecar-${++runs}`);
     const counter = new nats.EventCounter(server.nc);
     await counter.ready();
     const sidecar = await Sidecar.start({
@@ -326,18 +322,28 @@ async function main() {
       rulesDir: join(ROOT, 'rules'),
       natsUrl: server.url,
       udpPort,
-      dataDir,
+      dataDir: join(tmp, `sidecar-${++runs}`),
       env,
     });
     readyTimes.push(sidecar.readyMs);
+    return { udpPort, counter, sidecar };
+  }
+
+  /**
+   * One fresh sidecar, warmed up like every other, then the quiet-node profile (idle, then 5 and
+   * 100 events/s); everything it was sent must arrive.
+   */
+  async function quietSidecarRun(label, env = {}) {
+    const { udpPort, counter, sidecar } = await freshSidecar(env);
     let sent = 0;
-    const sendAt = async (rate, count, onStart) => {
-      const result = await send(udpPort, count, rate, { onStart });
+    const sendAt = async (rate, count, onStart, seed = undefined) => {
+      const result = await send(udpPort, count, rate, { onStart, ...(seed === undefined ? {} : { seed }) });
       sent += result.sent;
       return result;
     };
     try {
-      if (options.warmUp > 0) await sendAt(WARM_UP_RATE, options.warmUp, () => {});
+      // Warm-up: other users (another seed), as for every fresh sidecar.
+      if (options.warmUp > 0) await sendAt(WARM_UP_RATE, options.warmUp, () => {}, 1_007);
       await nats.settle(async () => [counter.count], sent, {
         settleMs: PROFILE.settleMs,
         deadlineMs: 60_000,
@@ -361,20 +367,7 @@ async function main() {
    * `rate`, drain, read its counters, stop. Everything measured about that run.
    */
   async function sidecarRun({ label, rate, count, beforeSend, env = {} }) {
-    const udpPort = await freePort('udp');
-    const dataDir = join(tmp, `sidecar-${++runs}`);
-    mkdirSync(dataDir, { recursive: true });
-    const counter = new nats.EventCounter(server.nc);
-    await counter.ready();
-    const sidecar = await Sidecar.start({
-      cli: join(distDir, 'cli/main.js'),
-      rulesDir: join(ROOT, 'rules'),
-      natsUrl: server.url,
-      udpPort,
-      dataDir,
-      env,
-    });
-    readyTimes.push(sidecar.readyMs);
+    const { udpPort, counter, sidecar } = await freshSidecar(env);
     const run = { label, offeredRate: rate, count, readyMs: r1(sidecar.readyMs) };
     let warmReceived = 0;
     let warmDrops = 0;
