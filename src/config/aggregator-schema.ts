@@ -12,12 +12,13 @@ import {
   httpPortKey,
   jetstreamStreamKeys,
   natsKeys,
+  optionalTextKey,
   rulesPathsKey,
   rulesTimezoneKey,
   shutdownTimeoutKey,
 } from './shared-keys.js';
 import type { LogLevel, SidecarConfig } from './types.js';
-import { durationBetween, integerBetween, isNodeName, listOf, optionalText, textMatching } from './values.js';
+import { durationBetween, integerBetween, isNodeName, listOf, textMatching } from './values.js';
 
 export const AGGREGATOR_ENV_PREFIX = 'SENSE_AGGREGATOR_';
 
@@ -86,28 +87,15 @@ export const AGGREGATOR_KEYS = {
     default: () => 100,
     schema: integerBetween(1, 10_000),
   }),
-  httpTokenFile: key<string>({
-    path: 'http.tokenFile',
-    description:
-      'File holding the API token (16+ characters): Bearer, or Basic with it as the password; needed beyond loopback.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  httpTlsCertFile: key<string>({
-    path: 'http.tlsCertFile',
-    description: 'PEM certificate (chain) for HTTPS, with http.tlsKeyFile; needed beyond loopback.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
-  httpTlsKeyFile: key<string>({
-    path: 'http.tlsKeyFile',
-    description: 'PEM private key of http.tlsCertFile.',
-    defaultText: '',
-    default: () => '',
-    schema: optionalText,
-  }),
+  httpTokenFile: optionalTextKey(
+    'http.tokenFile',
+    'File holding the API token (16+ characters): Bearer, or Basic with it as the password; needed beyond loopback.',
+  ),
+  httpTlsCertFile: optionalTextKey(
+    'http.tlsCertFile',
+    'PEM certificate (chain) for HTTPS, with http.tlsKeyFile; needed beyond loopback.',
+  ),
+  httpTlsKeyFile: optionalTextKey('http.tlsKeyFile', 'PEM private key of http.tlsCertFile.'),
   dataDir: dataDirKey("Directory for the aggregator's history database (history.sqlite).", 'aggregator-data'),
   historyRetention: key<number>({
     path: 'history.retention',

@@ -36,7 +36,8 @@ const streamName = textMatching(
   'a stream name of letters, digits, _ and -',
 );
 
-function optionalTextKey(path: string, description: string): KeySpec<string> {
+/** A text key that may stay empty (a file path that is not set, a secret not given). */
+export function optionalTextKey(path: string, description: string): KeySpec<string> {
   return key<string>({ path, description, defaultText: '', default: () => '', schema: optionalText });
 }
 
