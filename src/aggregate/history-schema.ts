@@ -74,6 +74,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO meta (key, value) VALUES ('max_session_ms', 0), ('max_connection_ms', 0);
   `,
+  // 2: an alert's explanation (the rule's description, its conditions as JSON), for the page.
+  `
+  ALTER TABLE alerts ADD COLUMN description TEXT NOT NULL DEFAULT '';
+  ALTER TABLE alerts ADD COLUMN conditions TEXT NOT NULL DEFAULT '[]';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

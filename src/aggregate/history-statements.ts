@@ -46,8 +46,10 @@ export function prepareStatements(db: DatabaseSync) {
     insertAlert: statement(
       db,
       `INSERT OR IGNORE INTO alerts
-      (id, alert_id, status, rule, severity, key, host, node, message, time, firing_since, notification)
-      VALUES (@id, @alert_id, @status, @rule, @severity, @key, @host, @node, @message, @time, @firing_since, @notification)`,
+      (id, alert_id, status, rule, severity, key, host, node, message, time, firing_since, notification,
+        description, conditions)
+      VALUES (@id, @alert_id, @status, @rule, @severity, @key, @host, @node, @message, @time, @firing_since,
+        @notification, @description, @conditions)`,
     ),
     raiseMeta: statement(db, `UPDATE meta SET value = @value WHERE key = @key AND value < @value`),
     readMeta: statement(db, `SELECT value FROM meta WHERE key = @key`),

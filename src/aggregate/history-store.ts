@@ -1,6 +1,7 @@
 import { userKeyOf } from '../core/events.js';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { UserRef } from '../core/events.js';
+import { storedConditionsOf } from '../contract/decode-details.js';
 import { migrate } from './history-schema.js';
 import { type HistoryStatements, prepareStatements } from './history-statements.js';
 import { peakRows } from './peak-rows.js';
@@ -163,6 +164,8 @@ export class HistoryStore implements History {
               time: c.time,
               firing_since: c.firingSince,
               notification: c.notification,
+              description: c.description,
+              conditions: JSON.stringify(c.conditions),
             }),
           );
           break;
@@ -435,5 +438,16 @@ function alertOf(r: Row): AlertRecord {
     time: Number(r.time),
     firingSince: Number(r.firing_since),
     notification: Number(r.notification),
+    description: String(r.description ?? ''),
+    conditions: storedConditionsOf(parseJson(String(r.conditions ?? '[]'))),
   };
+}
+
+/** The stored conditions were written by this program; a damaged cell reads as none. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return [];
+  }
 }

@@ -1,5 +1,6 @@
 import type { UserRef } from '../core/events.js';
 import type { AlertData } from './data.js';
+import { agentOf, type AgentSummary, boundedText, type ConditionSummary, conditionsOf } from './decode-details.js';
 import { nodeOfSource, isRecord, type ReceivedEnvelope } from './envelope.js';
 import { ALERT_FIRING_TYPE, ALERT_RESOLVED_TYPE, eventType, REJECT_TYPE, STATUS_TYPE } from './types.js';
 
@@ -27,7 +28,12 @@ interface UserFields extends Common {
 export type Decoded =
   | (UserFields & { readonly kind: 'session.start' | 'session.stop' })
   | (UserFields & { readonly kind: 'session.expired'; readonly sessions: number })
-  | (UserFields & { readonly kind: 'connection.open' | 'connection.close'; readonly appId: string | null })
+  | (UserFields & {
+      readonly kind: 'connection.open' | 'connection.close';
+      readonly appId: string | null;
+      /** Browser and OS from the connection's user agent, when the sidecar could tell. */
+      readonly agent: AgentSummary | null;
+    })
   | (Common & { readonly kind: 'status'; readonly status: StatusSummary })
   | (Common & { readonly kind: 'reject'; readonly reason: string })
   | (Common & { readonly kind: 'alert'; readonly alert: AlertSummary });
@@ -53,7 +59,13 @@ export interface StatusSummary {
 export type AlertSummary = Pick<
   AlertData,
   'alertId' | 'status' | 'rule' | 'severity' | 'key' | 'host' | 'node' | 'message' | 'notification'
-> & { readonly firingSince: number };
+> & {
+  readonly firingSince: number;
+  /** The rule's description (bounded). */
+  readonly description: string;
+  /** Its leaf conditions with their values: why it fired (bounded). */
+  readonly conditions: readonly ConditionSummary[];
+};
 
 export type DecodeResult =
   | { readonly ok: true; readonly message: Decoded }
@@ -113,7 +125,8 @@ function decodeData(
       if (kind === 'connection.open' || kind === 'connection.close') {
         const appId = data.appId ?? null;
         if (appId !== null && typeof appId !== 'string') return null;
-        return { kind, id, node, time, host, user, appId: appId === '' ? null : appId };
+        const agent = agentOf(data.userAgent);
+        return { kind, id, node, time, host, user, appId: appId === '' ? null : appId, agent };
       }
       return { kind, id, node, time, host, user };
     }
@@ -140,6 +153,8 @@ function decodeData(
           message: text(data.message),
           firingSince: Number.isFinite(firingSince) ? firingSince : common.time,
           notification: typeof data.notification === 'number' ? data.notification : 0,
+          description: boundedText(data.description),
+          conditions: conditionsOf(data.conditions),
         },
       };
     }

@@ -340,6 +340,11 @@ describe.each(Object.keys(KINDS) as (keyof typeof KINDS)[])('HistoryStore (%s)',
       time: time('08:30'),
       firingSince: time('08:00'),
       notification: 2,
+      // The explanation survives the history: the page shows it for alerts restored at start.
+      description: 'One user holds too many sessions at once',
+      conditions: [
+        { fact: 'activeSessions', operator: 'greaterThanInclusive', threshold: '5', value: '5', result: true },
+      ],
     });
     expect(store.alerts({ from: time('08:30'), to: time('09:00'), limit: 10 }).map((a) => a.id)).toEqual([
       'B-f1',

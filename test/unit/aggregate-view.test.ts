@@ -606,6 +606,8 @@ describe('ClusterView: restore after a restart', () => {
             time: T0,
             firingSince: T0,
             notification: 1,
+            description: '',
+            conditions: [],
           },
         ],
         seenIds: ['stop-1'],
