@@ -17,6 +17,7 @@ import {
   type ConnectionFilter,
   type HostCount,
   type NodeInfo,
+  type OnlineRow,
   type Totals,
   type UserNow,
   type ViewStats,
@@ -32,6 +33,7 @@ export {
   type ConnectionFilter,
   type HostCount,
   type NodeInfo,
+  type OnlineRow,
   type SilentReason,
   type Totals,
   type UserNow,
@@ -231,6 +233,11 @@ export class ClusterView {
   /** One entry per open app connection, oldest first; `app` is the app id (case-insensitive). */
   connectionsNow(filter: ConnectionFilter = {}): ConnectionEntry[] {
     return queries.connectionsNow(this.table, filter);
+  }
+
+  /** Every (host, user) with something open, longest on first. */
+  onlineNow(): OnlineRow[] {
+    return queries.onlineNow(this.table);
   }
 
   /** Users with a session or connection open anywhere in the cluster, by `DIR\id`. */

@@ -126,7 +126,7 @@ export interface TimeRange {
   readonly to: number;
 }
 
-export type PeakBucket = 'hour' | 'day';
+export type PeakBucket = 'minute' | 'hour' | 'day';
 export type LoginBucket = 'minute' | 'hour';
 
 /** Buckets are in UTC unless `timeZone` names an IANA zone; `host` is case-insensitive. */

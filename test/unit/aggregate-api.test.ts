@@ -6,9 +6,11 @@ import {
   loginsBody,
   nodesBody,
   nowBody,
+  onlineBody,
   parseAlertsQuery,
   parseLoginsQuery,
   parseNowQuery,
+  parseOnlineQuery,
   parsePeaksQuery,
   parseUserHistoryQuery,
   peaksBody,
@@ -43,7 +45,7 @@ describe('API query strings', () => {
   });
 
   const errors: [string, { ok: boolean; error?: string }, RegExp][] = [
-    ['unit=week', parsePeaksQuery(q('unit=week'), NOW), /unit: must be hour or day \(got "week"\)/],
+    ['unit=week', parsePeaksQuery(q('unit=week'), NOW), /unit: must be minute, hour or day \(got "week"\)/],
     ['logins unit=day', parseLoginsQuery(q('unit=day'), NOW), /unit: must be minute or hour/],
     [
       'from after to',
@@ -94,6 +96,13 @@ describe('API answers', () => {
       user: 'CORP\\jdoe',
       host: 'SENSE-NODE2',
       app: APP,
+      userAgent: {
+        raw: 'Mozilla/5.0',
+        browser: 'Chrome',
+        browserVersion: '120.0',
+        os: 'Windows',
+        osVersion: '10',
+      },
     }),
     T0 + 2 * MIN,
   );
@@ -113,6 +122,31 @@ describe('API answers', () => {
       truncated: { apps: false, users: false },
     });
     expect(nowBody(view, NOW, 0).truncated).toEqual({ apps: true, users: true });
+  });
+
+  it('/api/online: one row per host and user, with since, apps, browser and OS', () => {
+    expect(onlineBody(view, NOW)).toEqual({
+      at: '2026-11-30T10:00:00.000Z',
+      total: 1,
+      truncated: false,
+      rows: [
+        {
+          host: 'SENSE-NODE2',
+          node: 'SENSE-NODE2',
+          user: { directory: 'CORP', id: 'jdoe' },
+          since: '2026-11-30T08:01:00.000Z',
+          lastEventAt: '2026-11-30T08:02:00.000Z',
+          sessions: 1,
+          connections: 1,
+          apps: [APP],
+          browser: 'Chrome 120.0',
+          os: 'Windows 10',
+        },
+      ],
+    });
+    expect(onlineBody(view, NOW, 0)).toMatchObject({ total: 1, truncated: true, rows: [] });
+    expect(parseOnlineQuery(q('limit=100001'))).toMatchObject({ ok: false });
+    expect(parseOnlineQuery(q('host=x'))).toMatchObject({ ok: false, error: /unknown parameter "host"/ });
   });
 
   it('/api/nodes: liveness with ISO times and a reason for silence', () => {
@@ -180,6 +214,13 @@ describe('API answers', () => {
         peakSessions: 1,
       },
     ]);
+    const minutes = parsePeaksQuery(q('unit=minute&from=2026-11-30T08:00:00Z&to=2026-11-30T08:03:00Z'), NOW);
+    if (!minutes.ok) throw new Error(minutes.error);
+    expect(peaksBody(store, minutes.query).buckets.map((b) => b.peakUsers)).toEqual([1, 2, 2]);
+    expect(parsePeaksQuery(q('unit=minute&from=2026-11-27T00:00:00Z'), NOW)).toMatchObject({
+      ok: false,
+      error: /spans more than 2 days/,
+    });
     const logins = parseLoginsQuery(q('unit=hour&from=2026-11-30T08:00:00Z&to=2026-11-30T10:00:00Z'), NOW);
     if (!logins.ok) throw new Error(logins.error);
     expect(loginsBody(store, logins.query)).toMatchObject({

@@ -93,7 +93,7 @@ describe('aggregator HTTP server', () => {
   it('gives 400 with what to change, 404 with the paths, 405 for other methods', async () => {
     const bad = await get('/api/peaks?unit=week');
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ error: 'unit: must be hour or day (got "week")' });
+    expect(await bad.json()).toEqual({ error: 'unit: must be minute, hour or day (got "week")' });
     const missing = await get('/api/nope');
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { paths: string[] }).paths).toContain('/api/sessions');

@@ -4,6 +4,7 @@ import type {
   ClusterView,
   HostCount,
   NodeInfo,
+  OnlineRow,
   SilentReason,
   Totals,
   UserNow,
@@ -65,6 +66,11 @@ function rangeParams(params: URLSearchParams, now: number, span: number, max: nu
       error: `from..to spans more than ${describeSpan(max)}; ask for a shorter range or a coarser unit`,
     };
   return { ok: true, query: { from: start, to: end } };
+}
+
+/** `a or b`, `a, b or c`. */
+function orList(names: readonly string[]): string {
+  return names.length <= 2 ? names.join(' or ') : `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`;
 }
 
 function describeSpan(ms: number): string {
@@ -130,6 +136,40 @@ export function nowBody(view: ClusterView, now: number, limit: number = NOW_LIMI
     apps: apps.slice(0, limit),
     users: users.slice(0, limit),
     truncated: { apps: apps.length > limit, users: users.length > limit },
+  };
+}
+
+// ---- /api/online -------------------------------------------------------------------------------
+
+export const ONLINE_LIMIT = { default: 10_000, max: 100_000 } as const;
+
+export interface OnlineRowBody extends Omit<OnlineRow, 'since' | 'lastEventAt'> {
+  readonly since: string;
+  readonly lastEventAt: string;
+}
+
+export interface OnlineBody {
+  readonly at: string;
+  /** Rows there are; `rows` holds the first `limit` of them, longest on first. */
+  readonly total: number;
+  readonly truncated: boolean;
+  readonly rows: readonly OnlineRowBody[];
+}
+
+export function parseOnlineQuery(params: URLSearchParams): Parsed<{ limit: number }> {
+  const bad = checkNames(params, ['limit']);
+  if (bad !== null) return { ok: false, error: bad };
+  const limit = limitParam(params, ONLINE_LIMIT.default, ONLINE_LIMIT.max);
+  return typeof limit === 'string' ? { ok: false, error: limit } : { ok: true, query: { limit } };
+}
+
+export function onlineBody(view: ClusterView, now: number, limit: number = ONLINE_LIMIT.default): OnlineBody {
+  const rows = view.onlineNow();
+  return {
+    at: iso(now),
+    total: rows.length,
+    truncated: rows.length > limit,
+    rows: rows.slice(0, limit).map((r) => ({ ...r, since: iso(r.since), lastEventAt: iso(r.lastEventAt) })),
   };
 }
 
@@ -301,6 +341,7 @@ interface BucketQuery<U extends string> extends Range {
 
 /** Per unit: the default range and the longest one. */
 const PEAK_UNITS: Readonly<Record<PeakBucket, { span: number; max: number }>> = {
+  minute: { span: 6 * HOUR, max: 2 * DAY },
   hour: { span: DAY, max: 93 * DAY },
   day: { span: 30 * DAY, max: 3660 * DAY },
 };
@@ -320,7 +361,7 @@ function parseBuckets<U extends string>(
   const text = params.get('unit') ?? fallback;
   const names = Object.keys(units) as U[];
   const unit = names.find((u) => u === text);
-  if (unit === undefined) return { ok: false, error: `unit: must be ${names.join(' or ')} (got "${text}")` };
+  if (unit === undefined) return { ok: false, error: `unit: must be ${orList(names)} (got "${text}")` };
   const { span, max } = units[unit];
   const range = rangeParams(params, now, span, max);
   if (!range.ok) return range;

@@ -10,10 +10,12 @@ import {
   type NodesBody,
   nowBody,
   type NowBody,
+  onlineBody,
   parseAlertsQuery,
   parseLoginsQuery,
   parseNoQuery,
   parseNowQuery,
+  parseOnlineQuery,
   parsePeaksQuery,
   parseUserHistoryQuery,
   peaksBody,
@@ -99,6 +101,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         answer(parseNowQuery(url.searchParams), (q) => nowBody(view, clock.now(), q.limit)),
     },
     {
+      path: '/api/online',
+      handle: ({ url }) =>
+        answer(parseOnlineQuery(url.searchParams), (q) => onlineBody(view, clock.now(), q.limit)),
+    },
+    {
       path: '/api/nodes',
       handle: ({ url }) =>
         answer(parseNoQuery(url.searchParams), () => nodesBody(view, clock.now(), thresholds)),
@@ -160,8 +167,9 @@ const INDEX_LINKS: readonly (readonly [string, string])[] = [
     'who is on now (?at=2026-11-30T08:00:00Z for a past time, &host=, &user=DIR%5Cid, &app=)',
   ],
   ['/api/now', 'totals, per host, per app, users on now'],
+  ['/api/online', 'one row per host and user on now: since, apps, browser and OS, node'],
   ['/api/nodes', 'sidecar nodes: last event, last status, silent or not'],
-  ['/api/peaks', 'peak concurrent users per hour or day (?unit=day)'],
+  ['/api/peaks', 'peak concurrent users per minute, hour or day (?unit=minute|day)'],
   ['/api/logins', 'log-ins per minute or hour (?unit=hour)'],
   ['/api/alerts', 'alerts firing now and recent notices'],
   ['/api/stream', 'live updates (server-sent events)'],

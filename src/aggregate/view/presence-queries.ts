@@ -7,6 +7,7 @@ import type {
   ConnectionEntry,
   ConnectionFilter,
   HostCount,
+  OnlineRow,
   Totals,
   UserNow,
 } from './view-types.js';
@@ -33,6 +34,52 @@ export function sessionsNow(table: PresenceTable, filter: SessionFilter = {}): S
   }
   rows.sort(byTimeHostUser);
   return rows.map((r) => r.entry);
+}
+
+/** One row per (host, user) with something open, longest on first. */
+export function onlineNow(table: PresenceTable): OnlineRow[] {
+  const rows: { time: number; host: string; key: string; id: string; row: OnlineRow }[] = [];
+  for (const p of table.matching(undefined, undefined)) {
+    if (p.openSessions + p.openConnections === 0) continue;
+    const first = p.sessions.open[0] ?? oldestConnection(p.apps.values());
+    if (first === undefined) continue;
+    const apps = [...p.apps].filter(([id, l]) => id !== '' && l.open.length > 0).map(([id]) => id);
+    rows.push({
+      time: first.time,
+      host: p.host,
+      key: p.userKey,
+      id: first.id,
+      row: {
+        host: p.host,
+        node: p.node,
+        user: first.user ?? p.user,
+        since: first.time,
+        lastEventAt: Number.isFinite(p.lastEventTime) ? p.lastEventTime : first.time,
+        sessions: p.openSessions,
+        connections: p.openConnections,
+        apps: apps.sort(compareText),
+        browser: p.agent?.browser ?? null,
+        os: p.agent?.os ?? null,
+      },
+    });
+  }
+  rows.sort(byTimeHostUser);
+  return rows.map((r) => r.row);
+}
+
+function oldestConnection(
+  ledgers: Iterable<{ readonly open: readonly { time: number; id: string; user: UserRef | null }[] }>,
+) {
+  let best: { time: number; id: string; user: UserRef | null } | undefined;
+  for (const l of ledgers) {
+    const o = l.open[0];
+    if (
+      o !== undefined &&
+      (best === undefined || o.time < best.time || (o.time === best.time && o.id < best.id))
+    )
+      best = o;
+  }
+  return best;
 }
 
 /** One entry per open app connection, oldest first; `app` is the app id (case-insensitive). */

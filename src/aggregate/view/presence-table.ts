@@ -1,6 +1,7 @@
 import { userKeyOf } from '../../core/events.js';
 import type { UserRef } from '../../core/events.js';
 import type { Decoded } from '../../contract/decode.js';
+import type { AgentSummary } from '../../contract/decode-details.js';
 import { LinkedList, type Linked } from '../../state/linked-list.js';
 import { type AddOutcome, endItem, Ledger, type LedgerChange, startItem } from '../ledger.js';
 import {
@@ -48,6 +49,8 @@ export interface Presence extends Linked<Presence> {
   staleCloses: number;
   /** Unmatched closes of app ledgers dropped when they had aged out. */
   staleClosesGone: number;
+  /** Browser and OS of the latest connection event that named them (not restored at start). */
+  agent: AgentSummary | null;
 }
 
 export interface HostEntry {
@@ -176,6 +179,7 @@ export class PresenceTable {
     if (host !== undefined) host.node = m.node;
 
     const connection = m.kind === 'connection.open' || m.kind === 'connection.close';
+    if (connection && m.agent !== null) p.agent = m.agent;
     const appId = connection ? m.appId : null;
     const ledger = connection ? this.appLedger(p, appId) : p.sessions;
     const item =
@@ -360,6 +364,7 @@ export class PresenceTable {
       unmatchedExpired: 0,
       staleCloses: 0,
       staleClosesGone: 0,
+      agent: null,
       prev: null,
       next: null,
       list: null,

@@ -96,6 +96,23 @@ export interface UserNow {
   readonly hosts: readonly string[];
 }
 
+/** One (host, user) with something open: a row of the page's "who is on" table. */
+export interface OnlineRow {
+  readonly host: string;
+  readonly node: string;
+  readonly user: UserRef;
+  /** Epoch ms: the oldest open session's start (the oldest open connection's without one). */
+  readonly since: number;
+  /** Epoch ms: the greatest event time seen for this (host, user). */
+  readonly lastEventAt: number;
+  readonly sessions: number;
+  readonly connections: number;
+  /** App ids with a connection open, sorted. */
+  readonly apps: readonly string[];
+  readonly browser: string | null;
+  readonly os: string | null;
+}
+
 export interface HostCount {
   readonly host: string;
   /** The sidecar node whose events named this host last. */
