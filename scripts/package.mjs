@@ -54,8 +54,12 @@ const NAME = `sense-sidecar-${VERSION}`;
 const ASSETS = {
   'package.json': join(WORK, 'package.json'),
   'udp-reader-thread.cjs': join(WORK, 'udp-reader-thread.cjs'),
-  'live-page.css': join(ROOT, 'src/aggregate/page/live-page.css'),
-  'live-page-client.js': join(ROOT, 'src/aggregate/page/live-page-client.js'),
+  // Every style and script of the live page (live-page.ts names the scripts it inlines).
+  ...Object.fromEntries(
+    readdirSync(join(ROOT, 'src/aggregate/page'))
+      .filter((name) => name.endsWith('.css') || name.endsWith('.js'))
+      .map((name) => [name, join(ROOT, 'src/aggregate/page', name)]),
+  ),
 };
 
 const INSTALL = `sense-sidecar ${VERSION}: a real-time user-event monitor for Qlik Sense Enterprise.

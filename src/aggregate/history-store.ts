@@ -438,8 +438,8 @@ function alertOf(r: Row): AlertRecord {
     time: Number(r.time),
     firingSince: Number(r.firing_since),
     notification: Number(r.notification),
-    description: String(r.description ?? ''),
-    conditions: storedConditionsOf(parseJson(String(r.conditions ?? '[]'))),
+    description: typeof r.description === 'string' ? r.description : '',
+    conditions: storedConditionsOf(typeof r.conditions === 'string' ? parseJson(r.conditions) : []),
   };
 }
 

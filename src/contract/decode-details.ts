@@ -34,7 +34,7 @@ export function boundedText(value: unknown, max: number = DETAIL_LIMITS.text): s
 function jsonText(value: unknown): string {
   if (value === undefined) return '';
   try {
-    return boundedText(JSON.stringify(value) ?? '');
+    return boundedText(JSON.stringify(value));
   } catch {
     return '';
   }

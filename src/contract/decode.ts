@@ -1,6 +1,12 @@
 import type { UserRef } from '../core/events.js';
 import type { AlertData } from './data.js';
-import { agentOf, type AgentSummary, boundedText, type ConditionSummary, conditionsOf } from './decode-details.js';
+import {
+  agentOf,
+  type AgentSummary,
+  boundedText,
+  type ConditionSummary,
+  conditionsOf,
+} from './decode-details.js';
 import { nodeOfSource, isRecord, type ReceivedEnvelope } from './envelope.js';
 import { ALERT_FIRING_TYPE, ALERT_RESOLVED_TYPE, eventType, REJECT_TYPE, STATUS_TYPE } from './types.js';
 

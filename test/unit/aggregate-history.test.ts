@@ -343,7 +343,13 @@ describe.each(Object.keys(KINDS) as (keyof typeof KINDS)[])('HistoryStore (%s)',
       // The explanation survives the history: the page shows it for alerts restored at start.
       description: 'One user holds too many sessions at once',
       conditions: [
-        { fact: 'activeSessions', operator: 'greaterThanInclusive', threshold: '5', value: '5', result: true },
+        {
+          fact: 'activeSessions',
+          operator: 'greaterThanInclusive',
+          threshold: '5',
+          value: '5',
+          result: true,
+        },
       ],
     });
     expect(store.alerts({ from: time('08:30'), to: time('09:00'), limit: 10 }).map((a) => a.id)).toEqual([

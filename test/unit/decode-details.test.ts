@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { agentOf, conditionsOf, DETAIL_LIMITS, storedConditionsOf } from '../../src/contract/decode-details.js';
+import {
+  agentOf,
+  conditionsOf,
+  DETAIL_LIMITS,
+  storedConditionsOf,
+} from '../../src/contract/decode-details.js';
 
 describe('the details the view shows', () => {
   it('names browser and OS with their versions, and null for what the sidecar could not tell', () => {
     expect(
       agentOf({ raw: 'x', browser: 'Chrome', browserVersion: '120.0', os: 'Windows', osVersion: '10' }),
     ).toEqual({ browser: 'Chrome 120.0', os: 'Windows 10' });
-    expect(agentOf({ raw: 'x', browser: 'Firefox', browserVersion: null, os: null, osVersion: null })).toEqual({
+    expect(
+      agentOf({ raw: 'x', browser: 'Firefox', browserVersion: null, os: null, osVersion: null }),
+    ).toEqual({
       browser: 'Firefox',
       os: null,
     });

@@ -1,34 +1,30 @@
-// The live page's script, run in the browser as one inline script (the page's CSP allows it by
-// its hash). It builds every element with createElement/textContent: data from the API is never
-// parsed as HTML. Nothing is fetched from anywhere but the aggregator itself.
-(() => {
+// The live page's main script: the live stream, the views (who is on, concurrency, a user's
+// timeline, who was on at T) and the alerts and nodes. Every element is built with
+// createElement/textContent (page-format.js): data from the API is never parsed as HTML, and
+// nothing is fetched from anywhere but the aggregator itself.
+((page) => {
   'use strict';
 
-  /** Users listed per host before "and N more": the page stays small with thousands on. */
-  const USERS_PER_HOST = 40;
-  const CHART_HOURS = 3;
-  /** The chart is redrawn on updates at most this often (and once a minute without any). */
+  const { el, byId, userName, plural, localTime, isoMs, duration, getJson, HOUR, DAY, MINUTE } = page;
+
+  /** /api/online is asked again at most this often while updates stream in. */
+  const ONLINE_MIN_INTERVAL_MS = 1_000;
+  /** The chart is redrawn on updates at most this often, and once a minute without any. */
   const CHART_MIN_INTERVAL_MS = 10_000;
+  /** Hosts drawn as their own line; the cluster's total counts every host. */
+  const CHART_MAX_HOSTS = 8;
+  const RANGES = {
+    '6h': { span: 6 * HOUR, unit: 'minute', bucket: MINUTE, label: 'last 6 hours' },
+    '7d': { span: 7 * DAY, unit: 'hour', bucket: HOUR, label: 'last 7 days' },
+    '90d': { span: 90 * DAY, unit: 'day', bucket: DAY, label: 'last 90 days' },
+  };
+  const USER_RANGES = { '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY };
 
-  const byId = (id) => document.getElementById(id);
+  let latest = null;
+  let chartRange = '6h';
+  let userRange = '24h';
 
-  /** An element with text and children; strings become text nodes. */
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(props ?? {})) {
-      if (name === 'className') node.className = value;
-      else node.setAttribute(name, value);
-    }
-    for (const child of children)
-      node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-    return node;
-  }
-
-  const userName = (u) => `${u.directory}\\${u.id}`;
-  const localTime = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
-  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-  // ---- connection state ----------------------------------------------------------------------
+  // ---- connection state ------------------------------------------------------------------------
 
   function showState(state, text) {
     const node = byId('connection');
@@ -37,51 +33,367 @@
     node.textContent = text;
   }
 
-  // ---- who is on now -------------------------------------------------------------------------
+  // ---- summary and hosts ------------------------------------------------------------------------
 
-  function renderHosts(now, nodes) {
-    const silentNodes = new Map(nodes.filter((n) => n.silent).map((n) => [n.node, n]));
-    const container = byId('hosts');
-    const sections = now.hosts.map((host) => {
-      const users = now.users.filter((u) => u.hosts.includes(host.host)).map((u) => userName(u.user));
-      const list = el(
-        'ul',
-        { 'data-testid': 'host-users' },
-        ...users.slice(0, USERS_PER_HOST).map((n) => el('li', {}, n)),
-      );
-      // Users on now are cut at the API's limit: the host's own count says how many there are.
-      const more = Math.max(host.users - Math.min(users.length, USERS_PER_HOST), 0);
-      if (more > 0) list.append(el('li', { className: 'muted' }, `and ${more} more`));
-      const silent = silentNodes.get(host.node);
-      return el(
-        'section',
-        { 'data-testid': 'host', 'data-host': host.host, 'aria-label': host.host },
-        el('h3', {}, host.host),
-        el(
-          'p',
-          { className: 'muted' },
-          `${plural(host.sessions, 'session')}, ${plural(host.users, 'user')} · node ${host.node}`,
-        ),
-        ...(silent
-          ? [el('p', { className: 'silent' }, `Node silent (last known): ${silent.reason ?? ''}`)]
-          : []),
-        list,
-      );
-    });
-    if (sections.length === 0) {
-      const text =
-        silentNodes.size > 0
-          ? `No sessions reported; ${plural(silentNodes.size, 'node')} silent (see Nodes), so this may not be true.`
-          : 'Nobody is on now.';
-      sections.push(
-        el('p', { 'data-testid': 'nobody', className: silentNodes.size > 0 ? 'silent' : 'muted' }, text),
-      );
-    }
-    container.replaceChildren(...sections);
+  function renderSummary(now, nodes) {
+    const silent = nodes.filter((n) => n.silent);
     const t = now.totals;
     byId('totals').textContent =
       `${plural(t.users, 'user')} in ${plural(t.sessions, 'session')} on ${plural(t.hosts, 'host')}, ` +
-      `${plural(t.connections, 'app connection')} to ${plural(t.apps, 'app')} · as of ${localTime(now.at)}`;
+      `${plural(t.connections, 'app connection')} to ${plural(t.apps, 'app')} · as of ${localTime(isoMs(now.at))}`;
+    const chips = now.hosts.map((h) => {
+      const chip = el(
+        'button',
+        { type: 'button', className: 'chip', 'data-testid': 'host', 'data-host': h.host },
+        `${h.host}: ${plural(h.users, 'user')}`,
+      );
+      chip.addEventListener('click', () => {
+        byId('search').value = h.host;
+        table.search(h.host);
+      });
+      return chip;
+    });
+    if (chips.length === 0) {
+      const text =
+        silent.length > 0
+          ? `No sessions reported; ${plural(silent.length, 'node')} silent (see Nodes), so this may not be true.`
+          : 'Nobody is on now.';
+      chips.push(
+        el('p', { 'data-testid': 'nobody', className: silent.length > 0 ? 'silent' : 'muted' }, text),
+      );
+    }
+    byId('hosts').replaceChildren(...chips);
+    const banner = byId('silent-banner');
+    banner.hidden = silent.length === 0;
+    banner.textContent =
+      silent.length === 0
+        ? ''
+        : `${plural(silent.length, 'node')} silent: ${silent.map((n) => `${n.node} (${n.reason ?? n.silentReasons.join(', ')})`).join('; ')}. Their users may be missing here.`;
+  }
+
+  // ---- who is on (table) -------------------------------------------------------------------------
+
+  const table = page.createOnlineTable({
+    container: byId('online-scroll'),
+    onUser: (user) => {
+      location.hash = `user=${encodeURIComponent(user)}`;
+    },
+    onCount: (shown, total) => {
+      byId('online-count').textContent =
+        shown === total ? plural(total, 'row') : `${shown.toLocaleString()} of ${plural(total, 'row')}`;
+    },
+  });
+
+  let onlineAt = 0;
+  let onlineTimer = null;
+  let onlineInFlight = false;
+
+  async function refreshOnline() {
+    if (onlineInFlight) return;
+    onlineInFlight = true;
+    onlineAt = Date.now();
+    try {
+      const body = await getJson('/api/online');
+      table.update(body, isoMs(body.at));
+      byId('online-truncated').hidden = !body.truncated;
+    } catch {
+      // The connection state says when the aggregator is unreachable; the next update retries.
+    } finally {
+      onlineInFlight = false;
+    }
+  }
+
+  function scheduleOnline() {
+    if (onlineTimer !== null) return;
+    onlineTimer = setTimeout(
+      () => {
+        onlineTimer = null;
+        void refreshOnline();
+      },
+      Math.max(0, onlineAt + ONLINE_MIN_INTERVAL_MS - Date.now()),
+    );
+  }
+
+  // ---- concurrency chart ---------------------------------------------------------------------------
+
+  let chartAt = 0;
+  let chartTimer = null;
+  let chartInFlight = false;
+  /** Asked again while a drawing was under way (a new period picked): draw once more after it. */
+  let chartAgain = false;
+
+  function chartHosts() {
+    const hosts = new Set();
+    for (const n of latest?.nodes ?? []) for (const h of n.hosts) hosts.add(h);
+    for (const h of latest?.now.hosts ?? []) hosts.add(h.host);
+    return [...hosts].sort().slice(0, CHART_MAX_HOSTS);
+  }
+
+  async function refreshChart() {
+    if (chartInFlight) {
+      chartAgain = true;
+      return;
+    }
+    chartInFlight = true;
+    chartAgain = false;
+    chartAt = Date.now();
+    const range = RANGES[chartRange];
+    const to = Date.now();
+    const from = to - range.span;
+    const query = (host) =>
+      `/api/peaks?unit=${range.unit}&from=${encodeURIComponent(new Date(from).toISOString())}` +
+      `&to=${encodeURIComponent(new Date(to).toISOString())}&tz=${encodeURIComponent(page.browserZone())}` +
+      (host ? `&host=${encodeURIComponent(host)}` : '');
+    try {
+      const hosts = chartHosts();
+      const bodies = await Promise.all([query(null), ...hosts.map(query)].map(getJson));
+      const series = bodies.map((body, i) => ({
+        name: i === 0 ? 'all hosts' : hosts[i - 1],
+        total: i === 0,
+        points: body.buckets.map((b) => ({ t: isoMs(b.start), v: b.peakUsers, at: isoMs(b.peakAt) })),
+      }));
+      page.drawConcurrency(byId('chart'), {
+        from,
+        to,
+        bucketMs: range.bucket,
+        series,
+        onPick: (t) => void showAt(new Date(t), true),
+      });
+      renderLegend(series);
+      const peak = series[0].points.reduce((best, p) => (p.v > (best?.v ?? 0) ? p : best), null);
+      byId('chart-summary').textContent = peak
+        ? `Peak ${plural(peak.v, 'user')} at ${localTime(peak.at)} (${range.label}). Click the chart to see who was on then.`
+        : `Nobody was on in the ${range.label}.`;
+      byId('chart-error').textContent = '';
+    } catch (error) {
+      byId('chart-error').textContent = `The chart could not be drawn: ${error.message}`;
+    } finally {
+      chartInFlight = false;
+      if (chartAgain) void refreshChart();
+    }
+  }
+
+  function renderLegend(series) {
+    byId('chart-legend').replaceChildren(
+      ...series.map((s, i) =>
+        el(
+          'li',
+          {},
+          el('span', { className: s.total ? 'swatch series-total' : `swatch series-${(i % 8).toString()}` }),
+          s.name,
+        ),
+      ),
+    );
+  }
+
+  function scheduleChart() {
+    if (chartTimer !== null) return;
+    chartTimer = setTimeout(
+      () => {
+        chartTimer = null;
+        void refreshChart();
+      },
+      Math.max(0, chartAt + CHART_MIN_INTERVAL_MS - Date.now()),
+    );
+  }
+
+  function pickRange(name) {
+    chartRange = name;
+    for (const b of document.querySelectorAll('[data-range]'))
+      b.setAttribute('aria-pressed', String(b.dataset.range === name));
+    void refreshChart();
+  }
+
+  // ---- who was on at T ---------------------------------------------------------------------------
+
+  /** `exact`: to the millisecond (a click on the chart), else the whole second the picker shows. */
+  async function showAt(date, exact = false) {
+    const error = byId('at-error');
+    error.textContent = '';
+    byId('at-input').value = page.localInputValue(date);
+    const at = exact ? date.toISOString() : page.isoWithOffset(date);
+    try {
+      const body = await getJson(`/api/sessions?at=${encodeURIComponent(at)}`);
+      const atMs = isoMs(body.at);
+      const rows = body.sessions.map((s) => {
+        const name = el('button', { type: 'button', className: 'link' }, userName(s.user));
+        name.addEventListener('click', () => {
+          location.hash = `user=${encodeURIComponent(userName(s.user))}`;
+        });
+        return el(
+          'tr',
+          { 'data-testid': 'at-session' },
+          el('td', {}, s.host),
+          el('td', {}, name),
+          el('td', {}, localTime(isoMs(s.start))),
+          el('td', {}, duration(atMs - isoMs(s.start))),
+        );
+      });
+      byId('at-sessions').replaceChildren(...rows);
+      byId('at-count').textContent = `${plural(rows.length, 'session')} open at ${localTime(atMs)}`;
+      byId('at-result').hidden = false;
+      byId('at-result').scrollIntoView({ block: 'nearest' });
+    } catch (e) {
+      error.textContent = e instanceof TypeError ? 'Cannot reach the aggregator.' : e.message;
+    }
+  }
+
+  function submitAt(event) {
+    event.preventDefault();
+    // datetime-local has no zone: the value is the browser's local time.
+    const date = new Date(byId('at-input').value);
+    if (Number.isNaN(date.getTime())) {
+      byId('at-error').textContent = 'Pick a date and time first.';
+      return;
+    }
+    void showAt(date);
+  }
+
+  // ---- a user's timeline -------------------------------------------------------------------------
+
+  let shownUser = null;
+
+  async function showUser(user) {
+    shownUser = user;
+    byId('user-name').textContent = user;
+    byId('user-view').hidden = false;
+    byId('now-view').hidden = true;
+    const to = Date.now();
+    const from = to - USER_RANGES[userRange];
+    const error = byId('user-error');
+    error.textContent = '';
+    try {
+      const body = await getJson(
+        `/api/users/${encodeURIComponent(user)}/history?from=${encodeURIComponent(new Date(from).toISOString())}` +
+          `&to=${encodeURIComponent(new Date(to).toISOString())}`,
+      );
+      if (shownUser !== user) return;
+      const lanes = [];
+      const lane = (kind, label) => {
+        let found = lanes.find((l) => l.kind === kind && l.label === label);
+        if (!found) {
+          found = { kind, label, intervals: [] };
+          lanes.push(found);
+        }
+        return found;
+      };
+      for (const s of body.sessions)
+        lane('session', `session · ${s.host}`).intervals.push({
+          start: isoMs(s.start),
+          end: isoMs(s.end),
+          title: `Session on ${s.host}`,
+        });
+      for (const c of body.connections)
+        lane('connection', `app ${(c.appId ?? 'hub').slice(0, 8)} · ${c.host}`).intervals.push({
+          start: isoMs(c.start),
+          end: isoMs(c.end),
+          title: `App ${c.appId ?? '(none)'} on ${c.host}`,
+        });
+      page.drawTimeline(byId('user-timeline'), { from, to, lanes });
+      const items = [
+        ...body.sessions.map((s) => ({ ...s, what: 'session' })),
+        ...body.connections.map((c) => ({ ...c, what: `app ${c.appId ?? '(none)'}` })),
+      ].sort((a, b) => isoMs(b.start) - isoMs(a.start));
+      byId('user-intervals').replaceChildren(
+        ...items.map((i) =>
+          el(
+            'tr',
+            { 'data-testid': 'user-interval' },
+            el('td', {}, i.what),
+            el('td', {}, i.host),
+            el('td', {}, localTime(isoMs(i.start))),
+            el('td', {}, i.end ? localTime(isoMs(i.end)) : 'still open'),
+            el('td', {}, duration((isoMs(i.end) ?? to) - isoMs(i.start))),
+            el('td', {}, i.endReason ?? ''),
+          ),
+        ),
+      );
+      byId('user-summary').textContent =
+        `${plural(body.sessions.length, 'session')} and ${plural(body.connections.length, 'app connection')} ` +
+        `between ${localTime(from)} and ${localTime(to)}` +
+        (body.truncated.sessions || body.truncated.connections ? ' (the first 1,000 of each)' : '');
+    } catch (e) {
+      error.textContent = e instanceof TypeError ? 'Cannot reach the aggregator.' : e.message;
+    }
+  }
+
+  function pickUserRange(name) {
+    userRange = name;
+    for (const b of document.querySelectorAll('[data-user-range]'))
+      b.setAttribute('aria-pressed', String(b.dataset.userRange === name));
+    if (shownUser !== null) void showUser(shownUser);
+  }
+
+  function route() {
+    const match = /^#user=(.+)$/.exec(location.hash);
+    if (match) {
+      void showUser(decodeURIComponent(match[1]));
+      return;
+    }
+    shownUser = null;
+    byId('user-view').hidden = true;
+    byId('now-view').hidden = false;
+  }
+
+  // ---- alerts and nodes ----------------------------------------------------------------------------
+
+  function alertItem(a, firing) {
+    const conditions = (a.conditions ?? []).map((c) =>
+      el(
+        'tr',
+        { className: c.result ? 'met' : '' },
+        el('td', {}, c.fact),
+        el('td', {}, c.value),
+        el('td', {}, c.operator),
+        el('td', {}, c.threshold),
+        el('td', {}, c.result ? 'met' : 'not met'),
+      ),
+    );
+    return el(
+      'li',
+      { 'data-testid': firing ? 'alert-firing' : 'alert', className: firing ? 'alert firing' : 'alert' },
+      el(
+        'p',
+        {},
+        el('strong', {}, `${a.severity} · ${a.rule}`),
+        ` ${a.status === 'resolved' ? 'resolved' : firing ? 'firing' : a.status} · ${localTime(isoMs(a.time))}`,
+        el('span', { className: 'muted' }, ` (${a.host}, node ${a.node})`),
+      ),
+      el('p', {}, a.message),
+      a.description ? el('p', { className: 'muted' }, a.description) : null,
+      firing && a.firingSince
+        ? el('p', { className: 'muted' }, `firing for ${duration(Date.now() - isoMs(a.firingSince))}`)
+        : null,
+      conditions.length > 0
+        ? el(
+            'table',
+            { className: 'conditions', 'data-testid': 'alert-conditions' },
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                ...['Fact', 'Value', 'Operator', 'Threshold', 'Outcome'].map((h) =>
+                  el('th', { scope: 'col' }, h),
+                ),
+              ),
+            ),
+            el('tbody', {}, ...conditions),
+          )
+        : null,
+    );
+  }
+
+  function renderAlerts(alerts) {
+    const firingIds = new Set(alerts.firing.map((a) => a.id));
+    const items = [
+      ...alerts.firing.map((a) => alertItem(a, true)),
+      ...alerts.alerts.filter((a) => !firingIds.has(a.id)).map((a) => alertItem(a, false)),
+    ];
+    byId('alerts').replaceChildren(...items);
+    byId('alerts-empty').hidden = items.length > 0;
+    byId('alerts-summary').textContent = alerts.firing.length > 0 ? `${alerts.firing.length} firing` : '';
   }
 
   function renderNodes(nodes) {
@@ -97,7 +409,7 @@
           { className: n.silent ? 'silent' : '' },
           n.silent ? `silent: ${n.reason ?? n.silentReasons.join(', ')}` : 'ok',
         ),
-        el('td', {}, `${Math.round(n.lastSeenAgeSeconds)} s ago`),
+        el('td', {}, `${duration(n.lastSeenAgeSeconds * 1000)} ago`),
       ),
     );
     byId('nodes').replaceChildren(...rows);
@@ -106,165 +418,14 @@
     byId('nodes-summary').textContent = silent > 0 ? `${plural(silent, 'node')} silent` : '';
   }
 
-  function alertItem(a, firing) {
-    return el(
-      'li',
-      { 'data-testid': firing ? 'alert-firing' : 'alert', className: firing ? 'firing' : '' },
-      `${localTime(a.time)} · ${a.status} · ${a.severity} · ${a.rule}: ${a.message}`,
-      el('span', { className: 'muted' }, ` (${a.host}, node ${a.node})`),
-    );
-  }
-
-  function renderAlerts(alerts) {
-    const firingIds = new Set(alerts.firing.map((a) => a.id));
-    const items = [
-      ...alerts.firing.map((a) => alertItem(a, true)),
-      ...alerts.alerts.filter((a) => !firingIds.has(a.id)).map((a) => alertItem(a, false)),
-    ];
-    byId('alerts').replaceChildren(...items);
-    byId('alerts-empty').hidden = items.length > 0;
-  }
-
-  // ---- log-ins per minute --------------------------------------------------------------------
-
-  const SVG = 'http://www.w3.org/2000/svg';
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function drawChart(body) {
-    const width = 720;
-    const height = 140;
-    const top = 14;
-    const buckets = body.buckets;
-    const max = Math.max(1, ...buckets.map((b) => b.logins));
-    const step = width / Math.max(buckets.length, 1);
-    const chart = svg('svg', {
-      viewBox: `0 0 ${width} ${height + 16}`,
-      role: 'img',
-      'data-testid': 'logins-chart',
-    });
-    chart.append(svg('title', {}, `Log-ins per minute, last ${CHART_HOURS} hours`));
-    buckets.forEach((b, i) => {
-      if (b.logins === 0) return;
-      const h = (b.logins / max) * (height - top);
-      const bar = svg('rect', { x: i * step, y: height - h, width: Math.max(step - 0.5, 0.5), height: h });
-      bar.append(svg('title', {}, `${new Date(b.start).toLocaleTimeString()}: ${b.logins}`));
-      chart.append(bar);
-    });
-    chart.append(
-      svg('text', { x: 0, y: 10 }, `max ${max}/min`),
-      svg('text', { x: 0, y: height + 14 }, localTime(body.from)),
-      svg('text', { x: width, y: height + 14, 'text-anchor': 'end' }, localTime(body.to)),
-    );
-    byId('chart').replaceChildren(chart);
-    const peak = buckets.reduce((best, b) => (b.logins > (best?.logins ?? 0) ? b : best), null);
-    byId('chart-summary').textContent =
-      `${plural(body.total, 'log-in')} in the last ${CHART_HOURS} hours` +
-      (peak ? `; busiest minute ${new Date(peak.start).toLocaleTimeString()} with ${peak.logins}` : '');
-  }
-
-  let chartInFlight = false;
-  let chartAt = 0;
-  let chartTimer = null;
-
-  async function refreshChart() {
-    if (chartInFlight) return;
-    chartInFlight = true;
-    chartAt = Date.now();
-    try {
-      const from = new Date(Date.now() - CHART_HOURS * 3_600_000).toISOString();
-      const response = await fetch(`/api/logins?unit=minute&from=${encodeURIComponent(from)}`);
-      if (response.ok) drawChart(await response.json());
-    } catch {
-      // The stream's state already says when the aggregator is unreachable; the next update retries.
-    } finally {
-      chartInFlight = false;
-    }
-  }
-
-  /** Redraws at most every CHART_MIN_INTERVAL_MS, and always once after the last update. */
-  function scheduleChart() {
-    if (chartTimer !== null) return;
-    const wait = Math.max(0, chartAt + CHART_MIN_INTERVAL_MS - Date.now());
-    chartTimer = setTimeout(() => {
-      chartTimer = null;
-      void refreshChart();
-    }, wait);
-  }
-
-  // ---- who was on at … -----------------------------------------------------------------------
-
-  const pad = (n, width = 2) => String(n).padStart(width, '0');
-
-  /** `2026-11-30T09:00:00+01:00`: the browser's local time with its offset, as the API wants. */
-  function isoWithOffset(date) {
-    const offset = -date.getTimezoneOffset();
-    const sign = offset >= 0 ? '+' : '-';
-    const abs = Math.abs(offset);
-    return (
-      `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
-      `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
-      `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
-    );
-  }
-
-  function localInputValue(date) {
-    return isoWithOffset(date).slice(0, 19);
-  }
-
-  async function showAt(event) {
-    event.preventDefault();
-    const input = byId('at-input');
-    const error = byId('at-error');
-    error.textContent = '';
-    // datetime-local has no zone: the value is the browser's local time.
-    const date = new Date(input.value);
-    if (Number.isNaN(date.getTime())) {
-      error.textContent = 'Pick a date and time first.';
-      return;
-    }
-    const at = isoWithOffset(date);
-    try {
-      const response = await fetch(`/api/sessions?at=${encodeURIComponent(at)}`);
-      const body = await response.json();
-      if (!response.ok) {
-        error.textContent = body.error ?? `The aggregator answered ${response.status}.`;
-        return;
-      }
-      const rows = body.sessions.map((s) =>
-        el(
-          'tr',
-          { 'data-testid': 'at-session' },
-          el('td', {}, s.host),
-          el('td', {}, userName(s.user)),
-          el('td', {}, localTime(s.start)),
-        ),
-      );
-      byId('at-sessions').replaceChildren(...rows);
-      byId('at-count').textContent = `${plural(rows.length, 'session')} open at ${localTime(body.at)}`;
-      byId('at-result').hidden = false;
-      byId('now-view').hidden = true;
-    } catch {
-      error.textContent = 'Cannot reach the aggregator.';
-    }
-  }
-
-  function backToNow() {
-    byId('at-result').hidden = true;
-    byId('now-view').hidden = false;
-  }
-
-  // ---- live stream ---------------------------------------------------------------------------
+  // ---- live stream ---------------------------------------------------------------------------------
 
   function onUpdate(message) {
-    const snapshot = JSON.parse(message.data);
-    renderHosts(snapshot.now, snapshot.nodes);
-    renderNodes(snapshot.nodes);
-    renderAlerts(snapshot.alerts);
+    latest = JSON.parse(message.data);
+    renderSummary(latest.now, latest.nodes);
+    renderNodes(latest.nodes);
+    renderAlerts(latest.alerts);
+    scheduleOnline();
     scheduleChart();
   }
 
@@ -285,11 +446,27 @@
     });
   }
 
-  byId('at-input').value = localInputValue(new Date());
-  byId('at-form').addEventListener('submit', (event) => void showAt(event));
-  byId('back-to-now').addEventListener('click', backToNow);
+  byId('at-input').value = page.localInputValue(new Date());
+  byId('at-form').addEventListener('submit', submitAt);
+  byId('at-close').addEventListener('click', () => {
+    byId('at-result').hidden = true;
+  });
+  byId('search').addEventListener('input', (event) => table.search(event.target.value));
+  for (const b of document.querySelectorAll('[data-range]'))
+    b.addEventListener('click', () => pickRange(b.dataset.range));
+  for (const b of document.querySelectorAll('[data-user-range]'))
+    b.addEventListener('click', () => pickUserRange(b.dataset.userRange));
+  byId('user-back').addEventListener('click', () => {
+    location.hash = '';
+  });
+  window.addEventListener('hashchange', route);
+  route();
   connect();
+  void refreshOnline();
   void refreshChart();
-  // Minutes pass without updates too: the chart's window moves on.
-  setInterval(scheduleChart, 60_000);
-})();
+  // Minutes pass without updates too: durations grow and the chart's window moves on.
+  setInterval(() => {
+    table.tick(Date.now());
+    scheduleChart();
+  }, 30_000);
+})((globalThis.sensePage ??= {}));
