@@ -1,16 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { SessionsBody } from '../aggregate/sessions-query.js';
-import { renderWhoTable } from './who-table.js';
+import { isValidTimeZone } from '../core/timezone.js';
+import { systemTimezone } from './system-timezone.js';
+import { renderWhoTable, whoJson } from './who-table.js';
 import { type CommandIo, writeLine } from './io.js';
 
-export const WHO_USAGE = `Usage: sense-sidecar who [--at TIME] [--node NAME] [--user DIR\\id] [--app ID] [--url URL] [--token-file FILE]
+export const WHO_USAGE = `Usage: sense-sidecar who [--at TIME] [--node NAME] [--user DIR\\id] [--app ID] [--tz ZONE] [--json] [--url URL] [--token-file FILE]
 
 Who is on Qlik Sense, from the aggregator's HTTP API (GET /api/sessions).
   --at    a past time, ISO 8601 with an offset (2026-11-30T08:00:00Z); default now
   --node  only sessions on this Sense host (as the events name it)
   --user  only this user (DIRECTORY\\userId)
   --app   only users with a connection to this app open (on the same host), at that time
+  --tz    the IANA time zone times are shown in (default this machine's; UTC for UTC)
+  --json  print JSON (times in UTC and in the zone, seconds open) instead of the table
   --url   the aggregator (default http://127.0.0.1:9999; https:// with a certificate
           this machine trusts, e.g. through NODE_EXTRA_CA_CERTS)
   --token-file  a file holding the aggregator's API token (its http.tokenFile)`;
@@ -28,6 +32,8 @@ export async function runWhoCommand(argv: string[], io: CommandIo, fetchFn: Fetc
     app?: string | undefined;
     url?: string | undefined;
     'token-file'?: string | undefined;
+    tz?: string | undefined;
+    json?: boolean | undefined;
     help?: boolean | undefined;
   };
   try {
@@ -40,6 +46,8 @@ export async function runWhoCommand(argv: string[], io: CommandIo, fetchFn: Fetc
         app: { type: 'string' },
         url: { type: 'string', default: 'http://127.0.0.1:9999' },
         'token-file': { type: 'string' },
+        tz: { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -51,6 +59,11 @@ export async function runWhoCommand(argv: string[], io: CommandIo, fetchFn: Fetc
   if (values.help === true) {
     writeLine(io.stdout, WHO_USAGE);
     return 0;
+  }
+  const timeZone = values.tz ?? systemTimezone();
+  if (!isValidTimeZone(timeZone)) {
+    writeLine(io.stderr, `--tz: not an IANA time zone (got "${timeZone}"); e.g. Europe/Berlin or UTC`);
+    return EXIT_USAGE;
   }
   const base = values.url ?? 'http://127.0.0.1:9999';
   let url: URL;
@@ -108,6 +121,11 @@ export async function runWhoCommand(argv: string[], io: CommandIo, fetchFn: Fetc
     if (response.status === 401) writeLine(io.stderr, 'it asks for its API token: --token-file FILE');
     return response.status === 400 ? EXIT_USAGE : EXIT_UNREACHABLE;
   }
-  io.stdout.write(renderWhoTable(body as SessionsBody, { app: values.app }));
+  const options = { app: values.app, timeZone };
+  io.stdout.write(
+    values.json === true
+      ? `${JSON.stringify(whoJson(body as SessionsBody, options), null, 2)}\n`
+      : renderWhoTable(body as SessionsBody, options),
+  );
   return 0;
 }

@@ -338,26 +338,43 @@ describe('aggregator: two sidecars, JetStream, restarts and replicas', () => {
 
   it('who prints the sessions as a table, filtered by app, and fails clearly without an aggregator', async () => {
     await settled(one, expected.rows());
-    const who = spawnSync(process.execPath, [CLI, 'who', '--url', one.url], { encoding: 'utf8' });
+    const who = spawnSync(process.execPath, [CLI, 'who', '--url', one.url, '--tz', 'Asia/Kolkata'], {
+      encoding: 'utf8',
+    });
     expect(who.status, who.stderr).toBe(0);
     const lines = who.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^HOST +USER +START$/);
+    expect(lines[0]).toMatch(/^HOST +USER +START +FOR$/);
     const rows = lines
       .slice(1, -2)
       .map((l) => l.split(/ +/).slice(0, 2).join(' '))
       .sort();
     expect(rows).toEqual(expected.rows());
-    expect(lines.at(-1)).toMatch(new RegExp(`^${expected.rows().length} sessions at \\d{4}-`));
+    // Local times with the zone's offset, and how long each session has been open.
+    expect(lines[1]).toMatch(/ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 +\d+(s|m|h\d\dm)$/);
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^${expected.rows().length} sessions at \\d{4}-.* \\+05:30 \\(Asia/Kolkata\\)$`),
+    );
 
-    const byApp = spawnSync(process.execPath, [CLI, 'who', '--app', APP, '--url', one.url], {
+    const byApp = spawnSync(process.execPath, [CLI, 'who', '--app', APP, '--url', one.url, '--json'], {
       encoding: 'utf8',
     });
-    expect(byApp.stdout.split('\n')[1]?.split(/ +/)).toEqual([
-      'SENSE-B',
-      'CORP\\u8',
-      expect.stringMatching(/^\d{4}-/) as unknown,
-      APP,
+    const json = JSON.parse(byApp.stdout) as { sessions: Record<string, unknown>[] };
+    expect(json.sessions).toEqual([
+      {
+        host: 'SENSE-B',
+        user: 'CORP\\u8',
+        start: expect.stringMatching(/^\d{4}-.*Z$/) as unknown,
+        startLocal: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d$/) as unknown,
+        durationSeconds: expect.any(Number) as unknown,
+        app: APP,
+      },
     ]);
+
+    const badZone = spawnSync(process.execPath, [CLI, 'who', '--tz', 'Mars/Olympus', '--url', one.url], {
+      encoding: 'utf8',
+    });
+    expect(badZone.status).toBe(2);
+    expect(badZone.stderr).toContain('--tz: not an IANA time zone');
 
     const nobody = `http://127.0.0.1:${await freeTcpPort()}`;
     const down = spawnSync(process.execPath, [CLI, 'who', '--url', nobody], { encoding: 'utf8' });
