@@ -22,9 +22,10 @@ export function natsServerBinary(): string {
   }
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port now. */
+export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port }, () => {
+    const socket = tcpConnect({ host, port }, () => {
       socket.destroy();
       resolve(true);
     });
