@@ -61,6 +61,13 @@ export interface NatsIntakeOptions {
 
 /** How long the server waits for an ack before redelivering (commits take milliseconds). */
 const ACK_WAIT_MS = 30_000;
+/**
+ * Each pull request's expiry. The client finds a pull that the server lost (in a cluster: the
+ * consumer's leader was killed and another took over) only by two missed idle heartbeats, sent
+ * at half the expiry; at the client's default of 30 s that stalled the intake for 30 s after a
+ * failover, at 5 s it is 5 s. An idle consumer pulls again every 5 s, which costs nothing.
+ */
+const PULL_EXPIRES_MS = 5_000;
 /** A repeated problem (missing stream, failing commit) is logged again at most this often. */
 const PROBLEM_LOG_INTERVAL_MS = 60_000;
 
@@ -252,7 +259,7 @@ export class NatsIntake implements Lifecycle {
   private async consumeOnce(nc: NatsConnection, stream: string): Promise<void> {
     const { consumerName: name, folder, clock, log } = this.options;
     const consumer = await jetstream(nc).consumers.get(stream, name);
-    const messages = await consumer.consume({ max_messages: 1_000 });
+    const messages = await consumer.consume({ max_messages: 1_000, expires: PULL_EXPIRES_MS });
     this.iterators.add(messages);
     log.debug({ stream, consumer: name }, 'consuming');
     const batch = this.options.batchSize ?? 500;

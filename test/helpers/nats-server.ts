@@ -22,9 +22,10 @@ export function natsServerBinary(): string {
   }
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port now. */
+export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port }, () => {
+    const socket = tcpConnect({ host, port }, () => {
       socket.destroy();
       resolve(true);
     });
@@ -39,6 +40,8 @@ export interface NatsServerOptions {
    * temp dir. Address, port and JetStream still come from the command line.
    */
   config?: string;
+  /** Address to listen on (default 127.0.0.1), e.g. the root side of a test's veth pair. */
+  host?: string;
 }
 
 /** A real nats-server on a free loopback port, JetStream optional, state in a temp dir. */
@@ -51,6 +54,7 @@ export class NatsServer {
     readonly port: number,
     private readonly jetstream: boolean,
     config: string | undefined,
+    readonly host: string,
   ) {
     this.storeDir = mkdtempSync(join(tmpdir(), 'sense-nats-'));
     if (config !== undefined) {
@@ -64,18 +68,23 @@ export class NatsServer {
   }
 
   static async startOnPort(port: number, options: NatsServerOptions = {}): Promise<NatsServer> {
-    const server = new NatsServer(port, options.jetstream ?? false, options.config);
+    const server = new NatsServer(
+      port,
+      options.jetstream ?? false,
+      options.config,
+      options.host ?? '127.0.0.1',
+    );
     await server.startProcess();
     return server;
   }
 
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `nats://${this.host}:${this.port}`;
   }
 
   /** The same server as a tls:// URL (for a config with a tls block). */
   get tlsUrl(): string {
-    return `tls://127.0.0.1:${this.port}`;
+    return `tls://${this.host}:${this.port}`;
   }
 
   /** The server's temp dir (JetStream store, config file); removed by stop(). */
@@ -84,7 +93,7 @@ export class NatsServer {
   }
 
   async startProcess(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port)];
+    const args = ['-a', this.host, '-p', String(this.port)];
     if (this.configFile !== undefined) args.push('-c', this.configFile);
     if (this.jetstream) args.push('-js', '-sd', this.storeDir);
     const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -95,7 +104,7 @@ export class NatsServer {
     });
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
-      return accepts(this.port);
+      return accepts(this.port, this.host);
     }, `nats-server on port ${this.port}`);
   }
 

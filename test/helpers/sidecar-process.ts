@@ -13,6 +13,8 @@ export type LogLine = Record<string, unknown> & { msg?: string; level?: number }
 export interface Executable {
   readonly path: string;
   readonly env: Record<string, string>;
+  /** Arguments before the command's own (`ip netns exec <ns> node main.js` runs it in a netns). */
+  readonly args?: readonly string[];
 }
 
 /** The real `sense-sidecar run` process, built to dist/, with a config file written for the test. */
@@ -70,7 +72,11 @@ export class SidecarProcess {
             env: { ...process.env, ...env },
             stdio: ['ignore', 'pipe', 'pipe'],
           })
-        : spawn(executable.path, args, { cwd: dir, env: executable.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        : spawn(executable.path, [...(executable.args ?? []), ...args], {
+            cwd: dir,
+            env: executable.env,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
     const sidecar = new SidecarProcess(child, dir);
     const ready = command === 'run' ? 'sense-sidecar ready' : 'sense-aggregator ready';
     await sidecar.waitForLog((l) => l.msg === ready, `${ready} from "${command}"`);
