@@ -74,6 +74,28 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO meta (key, value) VALUES ('max_session_ms', 0), ('max_connection_ms', 0);
   `,
+  `
+  -- Alert notices to forward, one row per (receiver, notice), written in the same transaction
+  -- as the notice's alerts row (receivers/delivery-store.ts). seq orders each receiver's queue.
+  CREATE TABLE deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    receiver TEXT NOT NULL,
+    notice_id TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    notice TEXT NOT NULL,
+    state TEXT NOT NULL,
+    queued_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    done_at INTEGER,
+    last_error TEXT,
+    UNIQUE (receiver, notice_id)
+  );
+  CREATE INDEX deliveries_pending ON deliveries (receiver, seq) WHERE state = 'pending';
+  CREATE INDEX deliveries_alert ON deliveries (receiver, alert_id);
+  CREATE INDEX deliveries_done ON deliveries (done_at) WHERE state != 'pending';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
