@@ -76,9 +76,10 @@ const MIGRATIONS: readonly string[] = [
   `,
   `
   -- Alert notices to forward, one row per (receiver, notice), written in the same transaction
-  -- as the notice's alerts row (receivers/delivery-store.ts). seq orders each receiver's queue.
+  -- as the notice's alerts row (receivers/delivery-store.ts). seq orders each receiver's queue:
+  -- a new rowid is above every row there is, which is all the order needs.
   CREATE TABLE deliveries (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     receiver TEXT NOT NULL,
     notice_id TEXT NOT NULL,
     alert_id TEXT NOT NULL,

@@ -153,7 +153,7 @@ export const AGGREGATOR_KEYS = {
     path: 'alerting',
     description:
       'Where firing and resolved alerts are forwarded: receivers (webhook, slack, teams, smtp) and routes; see "Alert receivers". File only.',
-    defaultText: '{receivers: [], routes: []}',
+    defaultText: '<none>',
     default: () => NO_ALERTING,
     schema: alertingValue,
   }),

@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertMessage } from '../fixtures/aggregate/messages.js';
 import { AggregatorUnderTest } from '../helpers/aggregator.js';
+import { AlertPublisher, type PublishedNotice } from '../helpers/alert-publisher.js';
 import { metricValue } from '../helpers/metrics.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { RecordingHttpServer } from '../helpers/recording-http.js';
@@ -22,28 +20,15 @@ import { waitFor } from '../helpers/wait.js';
 const TOKEN = 'tok-3f9c2a7e51d84b06';
 const SLACK_SECRET = 'T0000-B0000-XsecretXslackXpath';
 
-interface Notice {
-  readonly alertId: string;
-  readonly status: 'firing' | 'resolved';
-  readonly severity: string;
-  readonly rule: string;
-}
-
 describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () => {
   let nats: NatsServer;
-  let nc: NatsConnection;
+  let alerts: AlertPublisher;
   let http: RecordingHttpServer;
   let agg: AggregatorUnderTest;
   let secrets: string;
   const logs: string[] = [];
 
-  const publish = async (n: Notice): Promise<void> => {
-    const message = alertMessage({ alertId: n.alertId, status: n.status, time: Date.now(), rule: n.rule });
-    const body = { ...message, data: { ...(message.data as Record<string, unknown>), severity: n.severity } };
-    await jetstream(nc).publish(`sense.alerts.SENSE-NODE1.${n.severity}.${n.rule}`, JSON.stringify(body), {
-      msgID: message.id,
-    });
-  };
+  const publish = (n: PublishedNotice): Promise<void> => alerts.publish(n);
   const ids = (path: string): string[] =>
     http.accepted(path).map((r) => {
       const b = r.body as Record<string, unknown>;
@@ -59,10 +44,7 @@ describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () =
 
   beforeAll(async () => {
     nats = await NatsServer.start({ jetstream: true });
-    nc = await connect({ servers: nats.url });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: 'SENSE_EVENTS', subjects: ['sense.events.>', 'sense.rejects.>'] });
-    await jsm.streams.add({ name: 'SENSE_ALERTS', subjects: ['sense.alerts.>'] });
+    alerts = await AlertPublisher.connect(nats.url);
     http = await RecordingHttpServer.start();
     http.answerWith(503, '1');
     secrets = mkdtempSync(join(tmpdir(), 'sense-recv-secrets-'));
@@ -93,7 +75,7 @@ describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () =
 
   afterAll(async () => {
     await agg.dispose();
-    await nc.close();
+    await alerts.close();
     await http.close();
     await nats.stop();
     rmSync(secrets, { recursive: true, force: true });

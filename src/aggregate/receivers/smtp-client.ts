@@ -217,10 +217,14 @@ function upgrade(socket: Socket, target: SmtpTarget): Promise<TLSSocket> {
       secure.destroy();
       reject(retry(`STARTTLS: no handshake within ${target.timeoutMs} ms`));
     }, target.timeoutMs);
-    const secure = tlsConnect({ socket, servername: servername(target.host), ca: target.ca }, () => {
-      clearTimeout(timer);
-      resolve(secure);
-    });
+    // `host` too: without it the certificate is checked against "localhost", not the server named.
+    const secure = tlsConnect(
+      { socket, host: target.host, servername: servername(target.host), ca: target.ca },
+      () => {
+        clearTimeout(timer);
+        resolve(secure);
+      },
+    );
     secure.once('error', (error) => {
       clearTimeout(timer);
       reject(tlsOrSocket('STARTTLS', error));
