@@ -378,10 +378,13 @@ export const alertingValue = schemaOf<AlertingConfig>((input, issues) => {
     const spec = route(item, ['routes', index], issues, names);
     if (spec !== null) routes.push(spec);
   });
-  if (receivers.length > 0 && routes.length === 0 && top.has('receivers'))
-    issues.push({
-      path: ['receivers'],
-      message: 'receivers are defined but no route sends anything to them; add routes: [{receivers: [...]}]',
-    });
+  // A receiver no route names is most likely a typo in a route: refused rather than left idle.
+  const named = new Set(routes.flatMap((r) => r.receivers));
+  for (const [name, index] of seen)
+    if (!named.has(name))
+      issues.push({
+        path: ['receivers', index, 'name'],
+        message: `no route sends anything to "${name}"; name it in a route's receivers, or remove it`,
+      });
   return { receivers, routes };
 });

@@ -20,6 +20,22 @@ import { waitFor } from '../helpers/wait.js';
 const TOKEN = 'tok-3f9c2a7e51d84b06';
 const SLACK_SECRET = 'T0000-B0000-XsecretXslackXpath';
 
+/** node-silent with a 1 s bar, so the aggregator's own alert fires within the test. */
+const FAST_SILENCE = `scope: cluster
+rules:
+  - id: node-silent-fast
+    description: A sidecar node is silent.
+    severity: critical
+    key: node
+    when:
+      all:
+        - { fact: nodeSilent, operator: equal, value: true }
+        - { fact: nodeSilentFor, operator: greaterThanInclusive, value: 1 }
+    throttle: 1h
+    resolve: true
+    message: '{{node}} is silent ({{reason}})'
+`;
+
 describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () => {
   let nats: NatsServer;
   let alerts: AlertPublisher;
@@ -32,7 +48,7 @@ describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () =
   const ids = (path: string): string[] =>
     http.accepted(path).map((r) => {
       const b = r.body as Record<string, unknown>;
-      if (path === '/hook') return String(b.id);
+      if (b.version === 1) return String(b.id);
       // Slack and Teams bodies carry the notice id in their last line.
       const text = JSON.stringify(b);
       return /notice ([A-Za-z0-9-]+)/.exec(text)?.[1] ?? '?';
@@ -49,7 +65,11 @@ describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () =
     http.answerWith(503, '1');
     secrets = mkdtempSync(join(tmpdir(), 'sense-recv-secrets-'));
     writeFileSync(join(secrets, 'token'), `${TOKEN}\n`);
+    writeFileSync(join(secrets, 'silent.yaml'), FAST_SILENCE);
     const alerting = [
+      // A cluster rule of the aggregator's own fires for a node that never spoke.
+      `rules: {paths: [${join(secrets, 'silent.yaml')}]}`,
+      'nodes: {expected: [GHOST], statusSilentAfter: 1s}',
       'alerting:',
       '  receivers:',
       '    - name: hook',
@@ -63,7 +83,11 @@ describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () =
       '    - name: team',
       '      type: teams',
       `      url: ${http.url('/teams')}`,
+      '    - name: cluster-hook',
+      '      type: webhook',
+      `      url: ${http.url('/cluster')}`,
       '  routes:',
+      '    - {origin: cluster, receivers: [cluster-hook]}',
       '    - {severities: [critical], receivers: [hook, team], continue: true}',
       "    - {rules: ['parallel-*', 'license-*'], receivers: [chat]}",
     ];
@@ -159,6 +183,29 @@ describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () =
     expect(teams.attachments[0]?.contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(JSON.stringify(teams)).toContain('[RESOLVED] critical license-expiring');
 
+    // The aggregator's own alert went by the cluster route only (and stopped there).
+    await waitFor(() => ids('/cluster').length >= 2, 'the cluster alerts', 15_000);
+    expect(
+      http
+        .accepted('/cluster')
+        .map((r) => (r.body as { key: string }).key)
+        .sort(),
+    ).toEqual(['GHOST', 'SENSE-NODE1']);
+    expect(http.accepted('/cluster').map((r) => r.body)).toEqual([
+      expect.objectContaining({
+        origin: 'cluster',
+        rule: 'node-silent-fast',
+        status: 'firing',
+        host: 'cluster',
+      }),
+      expect.objectContaining({
+        origin: 'cluster',
+        rule: 'node-silent-fast',
+        status: 'firing',
+        host: 'cluster',
+      }),
+    ]);
+
     const m = await metrics();
     expect(metricValue(m, 'sense_aggregator_receiver_notices_sent_total{receiver="chat"}')).toBe(3);
     expect(metricValue(m, 'sense_aggregator_alert_notices_unrouted_total')).toBe(1);
@@ -174,7 +221,10 @@ describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () =
     await agg.stop();
     await agg.start();
     await publish({ alertId: 'D', status: 'firing', severity: 'critical', rule: 'license-expiring' });
-    await waitFor(() => ids('/hook').includes('D-f1'), 'D after the restart');
+    await waitFor(
+      () => [ids('/hook'), ids('/teams'), ids(`/slack/${SLACK_SECRET}`)].every((got) => got.includes('D-f1')),
+      'D after the restart on all three',
+    );
     expect(ids('/hook')).toEqual(['A-f1', 'A-r', 'D-f1']);
 
     // The receiver goes away; a notice is queued and fails; the aggregator stops with it pending.
@@ -202,7 +252,10 @@ describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () =
     );
     // Nothing else arrives: the next notice is the only one after E.
     await publish({ alertId: 'E', status: 'resolved', severity: 'critical', rule: 'license-expiring' });
-    await waitFor(() => ids('/hook').includes('E-r'), 'E resolved');
+    await waitFor(
+      () => [ids('/hook'), ids('/teams'), ids(`/slack/${SLACK_SECRET}`)].every((got) => got.includes('E-r')),
+      'E resolved on all three',
+    );
     expect(ids('/hook')).toEqual(['A-f1', 'A-r', 'D-f1', 'E-f1', 'E-r']);
     expect(ids('/teams')).toEqual(['A-f1', 'A-r', 'D-f1', 'E-f1', 'E-r']);
     expect(ids(`/slack/${SLACK_SECRET}`)).toEqual(['A-f1', 'A-r', 'B-f1', 'D-f1', 'E-f1', 'E-r']);

@@ -104,10 +104,12 @@ describe('alerting config', () => {
   rotues: []
 `),
     ).toEqual([
+      'agg.yaml:3:13: alerting.receivers[0].name: no route sends anything to "ops"; name it in a route\'s receivers, or remove it',
       'agg.yaml:4:13: alerting.receivers[0].type: must be one of webhook, slack, teams, smtp, got "webhok"; did you mean "webhook"?',
       'agg.yaml:8:12: alerting.receivers[1].url: must be an http:// or https:// URL, got ftp://',
       'agg.yaml:9:24: alerting.receivers[1].rateLimit.max: must be an integer between 1 and 100000, got "0"',
       'agg.yaml:9:31: alerting.receivers[1].rateLimit.pr: unknown key "pr"; did you mean "per"?',
+      'agg.yaml:10:13: alerting.receivers[2].name: no route sends anything to "mail"; name it in a route\'s receivers, or remove it',
       'agg.yaml:14:17: alerting.receivers[2].password: must not be written in the config file; write password: {file: /path/to/file} or password: {env: VARIABLE}',
       'agg.yaml:15:13: alerting.receivers[2].from: must be an e-mail address like sense-alerts@example.com, got "not-an-address"',
       'agg.yaml:16:11: alerting.receivers[2].to: must name at least one address',
@@ -121,7 +123,7 @@ describe('alerting config', () => {
     ]);
   });
 
-  it('wants what each receiver needs, and a route for the receivers', () => {
+  it('wants what each receiver needs, and a route for each receiver', () => {
     expect(
       problems(`alerting:
   receivers:
@@ -133,12 +135,12 @@ describe('alerting config', () => {
       headers: {X: y}
 `),
     ).toEqual([
-      'agg.yaml:3:5: alerting.receivers: receivers are defined but no route sends anything to them; add routes: [{receivers: [...]}]',
       'agg.yaml:3:7: alerting.receivers[0]: "name" is missing; give each receiver a name: routes refer to it',
       'agg.yaml:3:7: alerting.receivers[0]: "url" is missing; write the webhook URL, or url: {file: path} / {env: VARIABLE}',
       'agg.yaml:4:7: alerting.receivers[1]: "user" is set but "password" is missing; write password: {file: path} or {env: VARIABLE}',
       'agg.yaml:4:7: alerting.receivers[1]: "host" is missing; write the SMTP server, e.g. host: smtp.example.com',
       'agg.yaml:4:7: alerting.receivers[1]: "from" is missing; write from: sense-alerts@example.com',
+      'agg.yaml:4:13: alerting.receivers[1].name: no route sends anything to "m"; name it in a route\'s receivers, or remove it',
       'agg.yaml:8:16: alerting.receivers[1].headers: unknown key "headers"; known keys here: name, type, rateLimit, maxQueue, giveUpAfter, timeout, host, port, tls, user, password, auth, from, to, caFile',
     ]);
   });
