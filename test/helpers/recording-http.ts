@@ -5,17 +5,18 @@ export interface RecordedRequest {
   readonly path: string;
   readonly headers: IncomingMessage['headers'];
   readonly body: unknown;
-  /** What the server answered. */
+  /** What the server answered; 0 while held (no answer). */
   readonly status: number;
 }
 
 /**
  * A real HTTP receiver on loopback that records every request and answers as told: 200, a
- * status with an optional Retry-After, or not at all (closed: connection refused on its port).
+ * status with an optional Retry-After, no answer at all (`hold`: the request stays open), or
+ * nothing listening (closed: connection refused on its port).
  */
 export class RecordingHttpServer {
   readonly requests: RecordedRequest[] = [];
-  private answer: { status: number; retryAfter?: string } = { status: 200 };
+  private answer: { status: number | 'hold'; retryAfter?: string } = { status: 200 };
   private server: Server | null = null;
 
   private constructor(private portNumber: number) {}
@@ -35,7 +36,7 @@ export class RecordingHttpServer {
   }
 
   /** What the next requests get. */
-  answerWith(status: number, retryAfter?: string): void {
+  answerWith(status: number | 'hold', retryAfter?: string): void {
     this.answer = retryAfter === undefined ? { status } : { status, retryAfter };
   }
 
@@ -58,6 +59,10 @@ export class RecordingHttpServer {
           // kept as text
         }
         const { status, retryAfter } = this.answer;
+        if (status === 'hold') {
+          this.requests.push({ path: req.url ?? '', headers: req.headers, body, status: 0 });
+          return;
+        }
         this.requests.push({ path: req.url ?? '', headers: req.headers, body, status });
         res.writeHead(status, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
         res.end(status < 300 ? 'ok' : 'not now');

@@ -261,6 +261,24 @@ describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () =
     expect(ids(`/slack/${SLACK_SECRET}`)).toEqual(['A-f1', 'A-r', 'B-f1', 'D-f1', 'E-f1', 'E-r']);
   }, 30_000);
 
+  it('sends a notice once more at most when the aggregator is killed while the receiver holds it', async () => {
+    http.answerWith('hold');
+    await publish({ alertId: 'F', status: 'firing', severity: 'critical', rule: 'license-expiring' });
+    const tries = (path: string): number[] =>
+      http.requests
+        .filter((r) => r.path === path && (r.body as { id?: string }).id === 'F-f1')
+        .map((r) => r.status);
+    await waitFor(() => tries('/hook').length === 1, 'F held by the receiver');
+    keepLogs();
+    await agg.stop('SIGKILL');
+    http.answerWith(200);
+    await agg.start();
+    await waitFor(() => ids('/hook').includes('F-f1') && ids('/teams').includes('F-f1'), 'F after the kill');
+    // The held request never got its answer: the notice was still pending, and went again once.
+    expect(tries('/hook')).toEqual([0, 200]);
+    expect(ids('/hook').filter((id) => id === 'F-f1')).toHaveLength(1);
+  }, 30_000);
+
   it('never logs the token or the Slack URL', () => {
     keepLogs();
     const text = logs.join('\n');
