@@ -110,10 +110,17 @@ describe('delivery queues in the history transaction', () => {
       rateLimited: 2,
       stale: 0,
     });
+    // Reminders over the limit are counted but add no rows: one `limited` row per alert.
+    history.record([notice('C', 'firing', 1), notice('C', 'firing', 2), notice('C', 'firing', 3)]);
+    expect(first.forwarding.counters.get('a')?.rateLimited).toBe(5);
+    const rows = history.connection
+      .prepare(`SELECT notice_id FROM deliveries WHERE state = 'limited' ORDER BY seq`)
+      .all();
+    expect(rows.map((r) => r.notice_id)).toEqual(['B-f1', 'C-f1']);
     // A restart within the window: the window comes back from the queue.
     now.t = T0 + 30_000;
     const second = setup([limited], now);
-    history.record([notice('C', 'firing')]);
+    history.record([notice('G', 'firing')]);
     expect(second.forwarding.counters.get('a')?.rateLimited).toBe(1);
     now.t = T0 + 60_001;
     history.record([notice('D', 'firing')]);

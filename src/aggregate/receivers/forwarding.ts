@@ -88,7 +88,10 @@ export class Forwarding {
           }
           break;
         case 'limited':
-          this.store.enqueue(name, notice, now, 'limited');
+          // One `limited` row per alert is enough for its resolved notice to be judged, so a
+          // storm of reminders over the limit adds no rows.
+          if (notice.status === 'firing' && this.store.firingStates(name, notice.alertId).length === 0)
+            this.store.enqueue(name, notice, now, 'limited');
           counters.rateLimited += 1;
           this.dropped(name, admission, notice);
           break;
