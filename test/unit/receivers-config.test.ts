@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatAggregatorIssue, loadAggregatorConfig } from '../../src/config/aggregator-load.js';
 
@@ -67,6 +68,21 @@ describe('alerting config', () => {
     expect(routes).toEqual([
       { receivers: ['ops', 'mail'], severities: ['critical'], rules: null, origin: 'any', continue: true },
       { receivers: ['chat'], severities: null, rules: ['license-*'], origin: 'node', continue: false },
+    ]);
+  });
+
+  it("accepts the README's example as it is written", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Alert receivers'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(example).toContain('alerting:');
+    expect(problems(example)).toEqual([]);
+    const result = load(example);
+    expect(result.ok && result.config.alerting.receivers.map((r) => r.type)).toEqual([
+      'webhook',
+      'slack',
+      'teams',
+      'smtp',
     ]);
   });
 
