@@ -96,3 +96,28 @@ export function ensureChromium() {
   if (!installed) throw new Error(CHROMIUM_HINT);
   return installed;
 }
+
+/** Debian's aiosmtpd for /usr/bin/python3 (the alert receiver test's SMTP server), or null. */
+export function findAiosmtpd() {
+  const ok = spawnSync('/usr/bin/python3', ['-c', 'import aiosmtpd'], { stdio: 'ignore' }).status === 0;
+  return ok ? '/usr/bin/python3 (aiosmtpd)' : null;
+}
+
+const AIOSMTPD_HINT =
+  'aiosmtpd is not installed (the e-mail receiver test runs it as its SMTP server). On Debian/Ubuntu: ' +
+  'sudo apt-get install -y python3-aiosmtpd';
+
+/** Like ensureNatsServer, for the SMTP server of the e-mail receiver test. */
+export function ensureAiosmtpd() {
+  const found = findAiosmtpd();
+  if (found) return found;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (!isRoot || !hasApt || process.env.SENSE_SIDECAR_NO_INSTALL) throw new Error(AIOSMTPD_HINT);
+  log("installing Debian's python3-aiosmtpd package (apt-get install -y python3-aiosmtpd)");
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', 'python3-aiosmtpd']);
+  const installed = findAiosmtpd();
+  if (!installed) throw new Error(AIOSMTPD_HINT);
+  return installed;
+}

@@ -4,6 +4,8 @@ import type { ClusterAlertingStats } from './cluster-alerting.js';
 import type { ClusterView } from './cluster-view.js';
 import type { FolderStats } from './folder.js';
 import { lastSeenAt } from './http/api-queries.js';
+import type { AlertDeliveryStats } from './receivers/alert-delivery.js';
+import { registerReceiverMetrics } from './receivers/receiver-metrics.js';
 
 /**
  * The aggregator's Prometheus metrics (`sense_aggregator_*`) in a registry of its own, read at
@@ -24,6 +26,8 @@ export interface AggregatorMetricSources {
   readonly version: string;
   /** The cluster rules' counters; null (or absent) when none are configured (rules.paths empty). */
   clusterRules?(): ClusterAlertingStats | null;
+  /** The alert receivers' counters; null (or absent) when none are configured. */
+  receivers?(): AlertDeliveryStats | null;
 }
 
 export interface AggregatorMetrics {
@@ -38,7 +42,8 @@ export function createAggregatorMetrics(
   options: { readonly defaultMetrics?: boolean } = {},
 ): AggregatorMetrics {
   const registry = new Registry();
-  const { counter, gauge } = scrapedMetrics(registry, AGGREGATOR_METRIC_PREFIX, Number.isFinite);
+  const scraped = scrapedMetrics(registry, AGGREGATOR_METRIC_PREFIX, Number.isFinite);
+  const { counter, gauge } = scraped;
 
   const one = (value: number): [readonly [Record<string, never>, number]] => [[{}, value]];
 
@@ -300,6 +305,8 @@ export function createAggregatorMetrics(
   gauge('cluster_alerts_queued', 'Cluster alerts waiting to be published.', [], () =>
     one(cluster()?.outbox.queued ?? 0),
   );
+
+  registerReceiverMetrics(scraped, () => sources.receivers?.() ?? null);
 
   gauge('build_info', 'The running version (value 1).', ['version'], () => [
     [{ version: sources.version }, 1] as const,

@@ -18,9 +18,10 @@ import { Folder } from './folder.js';
 import { HistoryStore } from './history-store.js';
 import type { SilenceThresholds } from './http/api-queries.js';
 import { apiRoutes, type HealthBody, indexRoute, streamSnapshot } from './http/api-routes.js';
-import { ApiServer, type Route } from './http/api-server.js';
+import { ApiServer, json, type Route } from './http/api-server.js';
 import { SseHub } from './http/sse-hub.js';
 import { NatsIntake } from './nats-intake.js';
+import { AlertDelivery } from './receivers/alert-delivery.js';
 
 /**
  * The central aggregator process: the cluster view restored from the history, the NATS intake
@@ -38,6 +39,10 @@ export interface AggregatorOptions {
   readonly log: Logger;
   readonly version: string;
   readonly readFile?: ReadFile;
+  /** Where alert receivers' `{env: NAME}` secrets are read; default none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** This machine's name (SMTP EHLO); default `sense-aggregator`. */
+  readonly hostname?: string;
 }
 
 export type CreateResult =
@@ -71,6 +76,7 @@ export class Aggregator implements Lifecycle {
     readonly metrics: AggregatorMetrics,
     readonly server: ApiServer,
     private readonly cluster: ClusterAlerting | null,
+    private readonly delivery: AlertDelivery | null,
   ) {}
 
   /** Builds everything; refuses with every problem (NATS credentials, history file) before anything runs. */
@@ -93,10 +99,27 @@ export class Aggregator implements Lifecycle {
           `dataDir ${config.dataDir}: cannot open the history ${path} (${error instanceof Error ? error.message : String(error)})`,
         );
       }
-    if (!connection.ok || !access.ok || history === null) {
+    let delivery: AlertDelivery | null = null;
+    if (history !== null && config.alerting.receivers.length > 0) {
+      const made = await AlertDelivery.create({
+        config: config.alerting,
+        db: history.connection,
+        clock,
+        log,
+        env: options.env ?? {},
+        readFile: options.readFile,
+        clusterHost: CLUSTER_RULES_DEFAULTS.host,
+        hostname: options.hostname ?? 'sense-aggregator',
+      });
+      if (made.ok) delivery = made.delivery;
+      else problems.push(...made.problems);
+    }
+    if (!connection.ok || !access.ok || history === null || problems.length > 0) {
       history?.close();
       return { ok: false, problems };
     }
+    const alertDelivery = delivery;
+    if (alertDelivery !== null) history.onFirstRecord((alert) => alertDelivery.onRecorded(alert));
 
     const now = clock.now();
     const thresholds: SilenceThresholds = {
@@ -200,17 +223,22 @@ export class Aggregator implements Lifecycle {
       thresholds,
       version: options.version,
       clusterRules: () => clusterAlerting?.stats() ?? null,
+      receivers: () => alertDelivery?.stats() ?? null,
     });
     const health = (): HealthBody => {
       const nats = intake.natsState;
       const historyOk = folder.failing === null;
+      const retrying = alertDelivery?.retrying() ?? [];
       return {
-        status: !historyOk ? 'unhealthy' : nats === 'connected' ? 'ok' : 'degraded',
+        status: !historyOk ? 'unhealthy' : nats === 'connected' && retrying.length === 0 ? 'ok' : 'degraded',
         checks: {
           nats,
           consume: intake.mode,
           history: historyOk ? 'ok' : 'failing',
           pending: folder.pending,
+          ...(alertDelivery === null
+            ? {}
+            : { receivers: retrying.length === 0 ? 'ok' : `retrying: ${retrying.join(', ')}` }),
         },
       };
     };
@@ -223,9 +251,24 @@ export class Aggregator implements Lifecycle {
     for (const route of apiRoutes({ view, history, clock, thresholds, sse: hub, metrics, health }))
       server.route(route);
     server.route(indexRoute());
+    server.route({
+      path: '/api/receivers',
+      handle: () => json(200, alertDelivery?.stats() ?? { unrouted: 0, receivers: [] }),
+    });
     return {
       ok: true,
-      aggregator: new Aggregator(options, view, history, folder, intake, hub, metrics, server, cluster),
+      aggregator: new Aggregator(
+        options,
+        view,
+        history,
+        folder,
+        intake,
+        hub,
+        metrics,
+        server,
+        cluster,
+        alertDelivery,
+      ),
     };
   }
 
@@ -238,6 +281,8 @@ export class Aggregator implements Lifecycle {
     const { clock, log, config } = this.options;
     await this.server.start();
     this.prune();
+    // Before the intake: notices left pending by the last run are sent first, in their order.
+    this.delivery?.start();
     await this.intake.start();
     await this.cluster?.start();
     this.timers.push(
@@ -274,6 +319,7 @@ export class Aggregator implements Lifecycle {
     // Half of the time left is theirs at most; the intake's commit and drain get the rest.
     await this.cluster?.stop(Date.now() + Math.max(0, deadline - Date.now()) / 2);
     await this.intake.stop(deadline);
+    await this.delivery?.stop(deadline);
     await this.server.stop(deadline);
     this.history.close();
   }
@@ -282,7 +328,8 @@ export class Aggregator implements Lifecycle {
     const { clock, log, config } = this.options;
     try {
       const pruned = this.history.prune(clock.now(), config.history.retentionMs);
-      log.debug({ pruned }, 'history retention applied');
+      const deliveries = this.delivery?.prune(clock.now()) ?? 0;
+      log.debug({ pruned, deliveries }, 'history retention applied');
     } catch (error) {
       log.error({ err: error }, 'could not apply the history retention; trying again in an hour');
     }

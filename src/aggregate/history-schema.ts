@@ -79,6 +79,30 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE alerts ADD COLUMN description TEXT NOT NULL DEFAULT '';
   ALTER TABLE alerts ADD COLUMN conditions TEXT NOT NULL DEFAULT '[]';
   `,
+  // 3: alert notices to forward to receivers.
+  `
+  -- Alert notices to forward, one row per (receiver, notice), written in the same transaction
+  -- as the notice's alerts row (receivers/delivery-store.ts). seq orders each receiver's queue:
+  -- a new rowid is above every row there is, which is all the order needs.
+  CREATE TABLE deliveries (
+    seq INTEGER PRIMARY KEY,
+    receiver TEXT NOT NULL,
+    notice_id TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    notice TEXT NOT NULL,
+    state TEXT NOT NULL,
+    queued_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    done_at INTEGER,
+    last_error TEXT,
+    UNIQUE (receiver, notice_id)
+  );
+  CREATE INDEX deliveries_pending ON deliveries (receiver, seq) WHERE state = 'pending';
+  CREATE INDEX deliveries_alert ON deliveries (receiver, alert_id);
+  CREATE INDEX deliveries_done ON deliveries (done_at) WHERE state != 'pending';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -82,6 +82,7 @@ export class HistoryStore implements History {
   private readonly queries = new Map<string, Statement>();
   private readonly recordTx: (changes: readonly ViewChange[]) => RecordResult;
   private closed = false;
+  private firstRecorded: ((alert: AlertRecord) => void) | null = null;
 
   /** Opens (creating and migrating if needed) the database at `path`, or ':memory:'. */
   constructor(path: string, options: HistoryStoreOptions = {}) {
@@ -105,6 +106,20 @@ export class HistoryStore implements History {
   /** The journal mode in effect: 'wal' for a file, 'memory' for ':memory:'. */
   get journalMode(): string {
     return String(pragma(this.db, 'journal_mode'));
+  }
+
+  /** The connection, for a store whose rows must be written in record()'s transactions (alert deliveries). */
+  get connection(): DatabaseSync {
+    return this.db;
+  }
+
+  /**
+   * Called inside record()'s transaction for each alert notice recorded for the first time, so
+   * what it writes commits (or rolls back) with the notice. It must not throw for a notice it
+   * does not want; a throw rolls the whole batch back and the folder retries it.
+   */
+  onFirstRecord(fn: (alert: AlertRecord) => void): void {
+    this.firstRecorded = fn;
   }
 
   // ---- writes -------------------------------------------------------------------------------
@@ -168,6 +183,7 @@ export class HistoryStore implements History {
               conditions: JSON.stringify(c.conditions),
             }),
           );
+          if (n > 0) this.firstRecorded?.(c);
           break;
       }
       if (n > 0) written += 1;

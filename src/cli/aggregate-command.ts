@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Aggregator } from '../aggregate/aggregator.js';
 import { indexRoute } from '../aggregate/http/api-routes.js';
 import { livePageRoute } from '../aggregate/page/live-page.js';
@@ -28,7 +29,14 @@ export async function runAggregateCommand(
   if (config === null) return EXIT_BAD_CONFIG;
 
   const log = createLogger(config.log.level, io.stdout, 'sense-aggregator');
-  const created = await Aggregator.create({ config, clock: systemClock, log, version });
+  const created = await Aggregator.create({
+    config,
+    clock: systemClock,
+    log,
+    version,
+    env,
+    hostname: hostname(),
+  });
   if (!created.ok) {
     for (const problem of created.problems) writeLine(io.stderr, problem);
     writeLine(io.stderr, `sense-aggregator refused to start: ${created.problems.length} problem(s) above`);

@@ -60,6 +60,7 @@ export function loadAggregatorConfig(input: LoadAggregatorConfigInput): Aggregat
         datagramsSilentAfterMs: read(K.nodesDatagramsSilentAfter, c),
       },
       rules: { paths: read(K.rulesPaths, c), timezone: read(K.rulesTimezone, c) },
+      alerting: read(K.alerting, c),
       log: { level: read(K.logLevel, c) },
       shutdown: { timeoutMs: read(K.shutdownTimeout, c) },
     };

@@ -18,6 +18,7 @@ import {
   shutdownTimeoutKey,
 } from './shared-keys.js';
 import type { LogLevel, SidecarConfig } from './types.js';
+import { type AlertingConfig, NO_ALERTING, alertingValue } from './alerting-schema.js';
 import { durationBetween, integerBetween, isNodeName, listOf, textMatching } from './values.js';
 
 export const AGGREGATOR_ENV_PREFIX = 'SENSE_AGGREGATOR_';
@@ -41,6 +42,8 @@ export interface AggregatorConfig {
   nodes: { expected: string[]; statusSilentAfterMs: number; datagramsSilentAfterMs: number };
   /** Cluster rules (README "Cluster rules"): files or directories; empty = none. */
   rules: { paths: string[]; timezone: string };
+  /** Alert receivers and routes (README "Alert receivers"); none by default. */
+  alerting: AlertingConfig;
   log: { level: LogLevel };
   shutdown: { timeoutMs: number };
 }
@@ -146,6 +149,14 @@ export const AGGREGATOR_KEYS = {
   rulesTimezone: rulesTimezoneKey(
     'IANA time zone for schedules, hour and weekday facts when a cluster rule file names none.',
   ),
+  alerting: key<AlertingConfig>({
+    path: 'alerting',
+    description:
+      'Where firing and resolved alerts are forwarded: receivers (webhook, slack, teams, smtp) and routes; see "Alert receivers". File only.',
+    defaultText: '<none>',
+    default: () => NO_ALERTING,
+    schema: alertingValue,
+  }),
   logLevel: LOG_LEVEL_KEY,
   shutdownTimeout: shutdownTimeoutKey(
     'How long shutdown may take to commit and acknowledge what was folded (0s..10m).',

@@ -420,7 +420,7 @@ describe('HistoryStore: the database file', () => {
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
       .all()
       .map((row) => row.name);
-    expect(tables).toEqual(['alerts', 'connections', 'logins', 'meta', 'sessions']);
+    expect(tables).toEqual(['alerts', 'connections', 'deliveries', 'logins', 'meta', 'sessions']);
     raw.close();
   });
 

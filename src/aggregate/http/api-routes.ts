@@ -48,6 +48,8 @@ export interface HealthBody {
     readonly consume: string;
     readonly history: 'ok' | 'failing';
     readonly pending: number;
+    /** Only with alert receivers: ok, or `retrying: <names>` (degraded) while one cannot deliver. */
+    readonly receivers?: string;
   };
 }
 
@@ -173,6 +175,7 @@ const INDEX_LINKS: readonly (readonly [string, string])[] = [
   ['/api/logins', 'log-ins per minute or hour (?unit=hour)'],
   ['/api/alerts', 'alerts firing now and recent notices'],
   ['/api/stream', 'live updates (server-sent events)'],
+  ['/api/receivers', 'alert receivers: queues, counters, last error'],
   ['/healthz', 'health'],
   ['/metrics', 'Prometheus metrics'],
 ];
