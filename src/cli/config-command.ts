@@ -11,6 +11,21 @@ reference  prints every key with its default and environment variable (markdown)
 check      validates a config file plus the environment; prints the result as JSON
 --aggregator  the keys of "sense-sidecar aggregate" instead of "sense-sidecar run"`;
 
+const SECRET_KEYS = /^(token|password|secret)$/i;
+const REDACTED = '<redacted>';
+
+/**
+ * `config check` prints the config as understood, which an operator pastes into tickets: a
+ * secret written in the file itself (nats.token, privacy.secret, a receiver's URL or header given
+ * as text) is shown as set, never as its value. Paths of secret files and variable names stay.
+ */
+export function redactSecrets(key: string, value: unknown): unknown {
+  if (typeof value === 'string' && value !== '' && SECRET_KEYS.test(key)) return REDACTED;
+  if (typeof value === 'object' && value !== null && (value as { from?: unknown }).from === 'text')
+    return { ...value, value: REDACTED };
+  return value;
+}
+
 export async function runConfigCommand(
   argv: string[],
   io: CommandIo,
@@ -37,12 +52,12 @@ export async function runConfigCommand(
     if (!aggregator) {
       const config = await loadConfigFile(values.config, env, io);
       if (config === null) return EXIT_BAD_CONFIG;
-      writeLine(io.stdout, JSON.stringify(config, null, 2));
+      writeLine(io.stdout, JSON.stringify(config, redactSecrets, 2));
       return 0;
     }
     const config = await loadAggregatorConfigFile(values.config, env, io);
     if (config === null) return EXIT_BAD_CONFIG;
-    writeLine(io.stdout, JSON.stringify(config, null, 2));
+    writeLine(io.stdout, JSON.stringify(config, redactSecrets, 2));
     return 0;
   }
   writeLine(sub === undefined || sub === '--help' ? io.stdout : io.stderr, USAGE);
