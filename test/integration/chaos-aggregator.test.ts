@@ -17,7 +17,8 @@ import { waitFor } from '../helpers/wait.js';
  * live view, the history's sessions and its log-in counts must each hold every one exactly once.
  */
 const TOTAL = 6_000;
-const RATE = 1_000;
+// Kills are about 2 s apart: a restart (0.7 to 1.5 s here) is over before the next one is due.
+const RATE = 500;
 const KILLS = 5;
 
 interface SessionsBody {
@@ -101,6 +102,15 @@ describe('chaos: the aggregator killed, and its history damaged', () => {
       },
     });
     await restarting;
+    // A kill that fell due while a slow restart was under way came late; one still due when the
+    // load ended happens now, while the aggregator is still catching up on the stream.
+    const late = killAt.length;
+    for (; killAt.length > 0; killAt.shift()) {
+      await aggregator.stop('SIGKILL');
+      const t0 = Date.now();
+      await aggregator.start();
+      restarts.push(Date.now() - t0);
+    }
     expect(sent.sent).toBe(TOTAL);
     expect(restarts).toHaveLength(KILLS);
     // The sidecar was never touched: the stream holds every event, so the aggregator must too.
@@ -108,7 +118,7 @@ describe('chaos: the aggregator killed, and its history damaged', () => {
     expect(await streamCount(nats.url, 'SENSE_EVENTS')).toBe(TOTAL);
     await expectEverySessionOnce('after five kills');
     console.log(
-      `${KILLS} aggregator kills: restarts took ${restarts.join(', ')} ms; ${TOTAL} sessions once each`,
+      `${KILLS} aggregator kills (${late} after the load): restarts took ${restarts.join(', ')} ms; ${TOTAL} sessions once each`,
     );
   }, 120_000);
 
