@@ -74,8 +74,8 @@ import { OutboxState } from './state.js';
  * failure until a write goes through, status records, rejects and events are refused the same
  * way (counted, hook), and only alerts are taken, into memory, up to 1 MiB unwritten. What was
  * appended before the failure stays buffered and is retried every second; acknowledged segments
- * are deleted as NATS confirms them, which gives the room back. The segment being written is
- * only deleted once complete, so on a small disk `segmentBytes` must stay well under the free space.
+ * are deleted as NATS confirms them, which gives the room back; once everything is acknowledged
+ * the segment being written is given up too (reclaimFullDisk), whatever `segmentBytes`.
  *
  * ERRORS. A failed write keeps the data buffered and is retried every second (appends beyond
  * 32 MiB buffered are refused and counted); a failed fsync or cursor write is retried a second
@@ -289,7 +289,26 @@ export class DiskOutbox implements Outbox {
     this.ledger.acknowledge(acknowledged, last);
     this.cursorToReaderIfNothingReadAhead();
     this.ledger.schedule(onlyStatus ? STATUS_CURSOR_INTERVAL_MS : CURSOR_INTERVAL_MS);
-    if (state.pendingRecords === 0) state.wakeEmpty();
+    if (state.pendingRecords === 0) {
+      state.wakeEmpty();
+      this.reclaimFullDisk();
+    }
+  }
+
+  /**
+   * On a full disk with everything acknowledged, the segment being written holds nothing
+   * needed, but would only be deleted once complete, which it never gets (its writes fail): the
+   * disk would stay full for good. So what is buffered is dropped (NATS has it), a new segment is
+   * started, and the cursor is written at once, which deletes the old one.
+   */
+  private reclaimFullDisk(): void {
+    const { writer, state } = this;
+    if (!writer.diskFull || state.write.size === 0) return;
+    writer.discardBuffered();
+    this.rollover();
+    void this.ledger.persist().then(() => {
+      writer.clearFailure();
+    });
   }
 
   whenNotEmpty(): Promise<void> {

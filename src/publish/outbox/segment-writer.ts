@@ -208,6 +208,27 @@ export class SegmentWriter {
     }
   }
 
+  /**
+   * Everything appended has been acknowledged while the disk is full: what is still buffered
+   * need not be written any more (NATS has it). The failure stays until `clearFailure`, so the
+   * policy keeps refusing until the room is given back.
+   */
+  discardBuffered(): void {
+    this.parts = [];
+    this.bufLength = 0;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    if (this.flushSoon !== null) clearImmediate(this.flushSoon);
+    this.flushTimer = null;
+    this.flushSoon = null;
+  }
+
+  /** The acknowledged segments were deleted: the next write finds out whether there is room. */
+  clearFailure(): void {
+    if (this.bufLength > 0) return;
+    this.writeFailedAt = null;
+    this.noSpace = false;
+  }
+
   /** Stops every pending write and fsync timer (on close). */
   stopTimers(): void {
     for (const timer of [this.flushTimer, this.syncTimer]) {
