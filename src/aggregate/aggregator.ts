@@ -15,7 +15,8 @@ import { ClusterAlerting, clusterRulePaths } from './cluster-alerting.js';
 import { CLUSTER_RULES_DEFAULTS, type ClusterDecision } from './cluster-rules/index.js';
 import { CLUSTER_VIEW_DEFAULTS, ClusterView } from './cluster-view.js';
 import { Folder } from './folder.js';
-import { HistoryStore } from './history-store.js';
+import { openHistory } from './history-open.js';
+import type { HistoryStore } from './history-store.js';
 import type { SilenceThresholds } from './http/api-queries.js';
 import { apiRoutes, type HealthBody, indexRoute, streamSnapshot } from './http/api-routes.js';
 import { ApiServer, json, type Route } from './http/api-server.js';
@@ -89,11 +90,19 @@ export class Aggregator implements Lifecycle {
     if (!access.ok) problems.push(...access.problems);
     const path = join(config.dataDir, HISTORY_FILE);
     let history: HistoryStore | null = null;
+    const streams = [config.jetstream.eventsStream, config.jetstream.alertsStream];
     const dataDirProblem = await checkDataDir(config.dataDir);
     if (dataDirProblem !== null) problems.push(dataDirProblem);
     else
       try {
-        history = new HistoryStore(path);
+        const opened = openHistory(path, clock.now(), streams);
+        history = opened.history;
+        if (opened.setAside !== null)
+          log.warn(
+            { history: path, problem: opened.setAside.problem, setAside: opened.setAside.movedTo },
+            `the history ${path} is damaged (${opened.setAside.problem}): set aside as ${opened.setAside.movedTo.join(', ')}; ` +
+              `a new one is rebuilt from what the streams ${streams.join(' and ')} still keep`,
+          );
       } catch (error) {
         problems.push(
           `dataDir ${config.dataDir}: cannot open the history ${path} (${error instanceof Error ? error.message : String(error)})`,
@@ -207,6 +216,12 @@ export class Aggregator implements Lifecycle {
       jetstream: config.jetstream.enabled,
       streams: { events: config.jetstream.eventsStream, alerts: config.jetstream.alertsStream },
       consumerName: config.consumer.name,
+      replay: {
+        pending: (stream) => historyStore.replayPending(stream),
+        done: (stream) => {
+          historyStore.replayDone(stream);
+        },
+      },
       folder,
       clock,
       log,

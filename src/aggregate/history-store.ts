@@ -222,6 +222,30 @@ export class HistoryStore implements History {
     };
   }
 
+  /** What SQLite's quick check finds wrong (empty when the file is sound); throws on a file it cannot read at all. */
+  integrityProblems(): string[] {
+    const rows = this.db.prepare('PRAGMA quick_check').all();
+    const found = rows.map((row) => String(Object.values(row)[0]));
+    return found.length === 1 && found[0] === 'ok' ? [] : found;
+  }
+
+  /**
+   * Streams to read again from their first message: set when this history replaced one that was
+   * set aside, cleared per stream once its consumer was reset (a crash in between resets again).
+   */
+  markReplay(streams: readonly string[]): void {
+    const insert = this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, 1)`);
+    for (const stream of streams) insert.run(`replay:${stream}`);
+  }
+
+  replayPending(stream: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM meta WHERE key = ?`).get(`replay:${stream}`) !== undefined;
+  }
+
+  replayDone(stream: string): void {
+    this.db.prepare(`DELETE FROM meta WHERE key = ?`).run(`replay:${stream}`);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

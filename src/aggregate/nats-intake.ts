@@ -48,6 +48,14 @@ export interface NatsIntakeOptions {
   readonly jetstream: boolean;
   readonly streams: { readonly events: string; readonly alerts: string };
   readonly consumerName: string;
+  /**
+   * Streams to read again from their first message (the history was set aside and is rebuilt):
+   * their consumer is reset to deliver everything, then `done` is called.
+   */
+  readonly replay?: {
+    readonly pending: (stream: string) => boolean;
+    readonly done: (stream: string) => void;
+  };
   readonly folder: Folder;
   readonly clock: Clock;
   readonly log: Logger;
@@ -306,6 +314,16 @@ export class NatsIntake implements Lifecycle {
     }
     const first = !this.setUp.has(stream);
     this.setUp.add(stream);
+    if (this.options.replay?.pending(stream) === true) {
+      if (info !== undefined) await jsm.consumers.delete(stream, name);
+      await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.All });
+      this.options.replay.done(stream);
+      log.warn(
+        { stream, consumer: name },
+        `the history was rebuilt: consuming ${stream} again from its first message (durable consumer ${name} reset)`,
+      );
+      return;
+    }
     if (info === undefined) {
       await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.All });
       log.info({ stream, consumer: name }, `created durable consumer ${name} on ${stream}`);

@@ -3,7 +3,9 @@
  *
  * - `unhealthy` (HTTP 503): the outbox cannot be written. Records would be lost, so whatever
  *   supervises the process should look at it (a full or read-only disk, a broken segment).
- * - `degraded` (HTTP 200): working, but something needs an eye: NATS is not connected, or is
+ * - `degraded` (HTTP 200): working, but something needs an eye: the filesystem under the outbox
+ *   is full (`checks.outbox.diskFull`: records are refused by priority, alerts still taken, and
+ *   it recovers by itself as NATS confirms the backlog; a restart would not help), NATS is not connected, or is
  *   connected but stalled (its last acknowledgement is older than the last re-send: a frozen or
  *   overloaded server; records wait in the outbox and are published once it answers), or the
  *   intake queue is over 90% full (a burst is close to being dropped).
@@ -14,7 +16,11 @@ export type HealthStatus = 'ok' | 'degraded' | 'unhealthy';
 
 export interface HealthInputs {
   /** Whether the outbox can take records now; `lastError` is its latest write error, if any. */
-  readonly outbox: { readonly healthy: boolean; readonly lastError: string | null };
+  readonly outbox: {
+    readonly healthy: boolean;
+    readonly lastError: string | null;
+    readonly diskFull?: boolean;
+  };
   /** NatsState: `connecting`, `connected`, `disconnected` or `closed`. */
   readonly nats: { readonly state: string; readonly stalled?: boolean };
   /** Datagrams waiting between socket and decoder, and how many the queue holds at most. */
@@ -29,7 +35,7 @@ export interface HealthCheck {
 export interface HealthReport {
   readonly status: HealthStatus;
   readonly checks: {
-    readonly outbox: HealthCheck & { readonly lastError: string | null };
+    readonly outbox: HealthCheck & { readonly lastError: string | null; readonly diskFull: boolean };
     readonly nats: HealthCheck & { readonly state: string; readonly stalled: boolean };
     readonly intake: HealthCheck & {
       readonly depth: number;
@@ -45,16 +51,18 @@ export const INTAKE_DEGRADED_FILL = 0.9;
 
 export function healthOf(inputs: HealthInputs): HealthReport {
   const outboxOk = inputs.outbox.healthy;
+  const diskFull = !outboxOk && (inputs.outbox.diskFull ?? false);
   const stalled = inputs.nats.stalled ?? false;
   const natsOk = inputs.nats.state === 'connected' && !stalled;
   const { intakeDepth: depth, intakeCapacity: capacity } = inputs;
   const fill = capacity > 0 ? Math.min(1, Math.max(0, depth / capacity)) : 0;
   const intakeOk = !(fill > INTAKE_DEGRADED_FILL);
-  const status: HealthStatus = !outboxOk ? 'unhealthy' : natsOk && intakeOk ? 'ok' : 'degraded';
+  const status: HealthStatus =
+    !outboxOk && !diskFull ? 'unhealthy' : outboxOk && natsOk && intakeOk ? 'ok' : 'degraded';
   return {
     status,
     checks: {
-      outbox: { ok: outboxOk, lastError: inputs.outbox.lastError },
+      outbox: { ok: outboxOk, diskFull, lastError: inputs.outbox.lastError },
       nats: { ok: natsOk, state: inputs.nats.state, stalled },
       intake: { ok: intakeOk, depth, capacity, fill: Math.round(fill * 1000) / 1000 },
     },

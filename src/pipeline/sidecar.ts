@@ -413,16 +413,34 @@ export class Sidecar implements Lifecycle {
   outboxFull(priority: RecordPriority): void {
     const { config, clock, log } = this.deps;
     const notice = outboxFullNotice(
-      { priority, bytes: this.outbox.bytes, maxBytes: config.outbox.maxBytes, node: config.node },
+      {
+        priority,
+        bytes: this.outbox.bytes,
+        maxBytes: config.outbox.maxBytes,
+        node: config.node,
+        diskFull: this.outbox.diskFull,
+      },
       clock.now(),
     );
-    log.error({ priority, outboxBytes: this.outbox.bytes, maxBytes: config.outbox.maxBytes }, notice.message);
+    log.error(
+      {
+        priority,
+        outboxBytes: this.outbox.bytes,
+        maxBytes: config.outbox.maxBytes,
+        diskFull: this.outbox.diskFull,
+      },
+      notice.message,
+    );
     this.processor.alert(notice);
   }
 
   private healthInputs(): HealthInputs {
     return {
-      outbox: { healthy: this.outbox.healthy, lastError: this.outbox.lastError },
+      outbox: {
+        healthy: this.outbox.healthy,
+        lastError: this.outbox.lastError,
+        diskFull: this.outbox.diskFull,
+      },
       nats: { state: this.publisher.state, stalled: stalled(this.publisher.stats) },
       intakeDepth: this.source.depth,
       intakeCapacity: this.deps.config.intake.queueSize,

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RulesSnapshot } from '../rules/engine/evaluator.js';
 import type { LiveStateSnapshot } from '../state/snapshot.js';
@@ -104,12 +104,18 @@ export class StateFile {
     const temporary = `${this.path}.tmp`;
     const handle = await open(temporary, 'w');
     try {
-      await handle.writeFile(JSON.stringify(saved));
-      await handle.sync();
-    } finally {
-      await handle.close();
+      try {
+        await handle.writeFile(JSON.stringify(saved));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.path);
+    } catch (error) {
+      // A half-written temporary file would hold the room the outbox needs on a full disk.
+      await rm(temporary, { force: true });
+      throw error;
     }
-    await rename(temporary, this.path);
   }
 
   /** Moves the file aside after its content was refused by a later check (e.g. LiveState.restore). */

@@ -15,13 +15,13 @@ export const OUTBOX_FULL_RULE: Rule = {
   resolve: false,
   message: '',
   description:
-    'The outbox reached its limit (outbox.maxBytes): records are being dropped, lowest priority first.',
+    'The outbox reached its limit (outbox.maxBytes) or the disk under dataDir is full: records are being dropped, lowest priority first.',
   timezone: null,
   enabled: true,
 };
 
 export function outboxFullNotice(
-  input: { priority: string; bytes: number; maxBytes: number; node: string },
+  input: { priority: string; bytes: number; maxBytes: number; node: string; diskFull?: boolean },
   now: number,
 ): AlertNotice {
   const alertId = createHash('sha256')
@@ -39,9 +39,17 @@ export function outboxFullNotice(
     firingSince: now,
     at: now,
     message:
-      `outbox full on ${input.node} (${input.bytes} of ${input.maxBytes} bytes): ${input.priority} records are being ` +
-      'dropped; NATS has not acknowledged for a while or outbox.maxBytes is too small',
-    facts: { priority: input.priority, outboxBytes: input.bytes, maxBytes: input.maxBytes },
+      input.diskFull === true
+        ? `outbox full on ${input.node}: the disk under dataDir is full (${input.bytes} bytes waiting): ` +
+          `${input.priority} records are being dropped; free disk space or bring NATS back`
+        : `outbox full on ${input.node} (${input.bytes} of ${input.maxBytes} bytes): ${input.priority} records are being ` +
+          'dropped; NATS has not acknowledged for a while or outbox.maxBytes is too small',
+    facts: {
+      priority: input.priority,
+      outboxBytes: input.bytes,
+      maxBytes: input.maxBytes,
+      diskFull: input.diskFull === true,
+    },
     conditions: [],
     eventIds: [],
   };

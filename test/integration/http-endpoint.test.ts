@@ -113,12 +113,12 @@ describe('ObserveServer', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'degraded', checks: { nats: { ok: false } } });
 
-    health = { ...health, outbox: { healthy: false, lastError: 'ENOSPC: no space left on device' } };
+    health = { ...health, outbox: { healthy: false, lastError: 'EIO: i/o error' } };
     res = await fetch(`${s.url}/healthz?verbose=1`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({
       status: 'unhealthy',
-      checks: { outbox: { ok: false, lastError: 'ENOSPC: no space left on device' } },
+      checks: { outbox: { ok: false, lastError: 'EIO: i/o error' } },
     });
   });
 

@@ -17,7 +17,7 @@ describe('healthOf', () => {
     expect(report).toEqual({
       status: 'ok',
       checks: {
-        outbox: { ok: true, lastError: null },
+        outbox: { ok: true, diskFull: false, lastError: null },
         nats: { ok: true, state: 'connected', stalled: false },
         intake: { ok: true, depth: 100, capacity: 65536, fill: 0.002 },
       },
@@ -26,11 +26,9 @@ describe('healthOf', () => {
   });
 
   it('is unhealthy (503) when the outbox cannot be written, whatever else holds', () => {
-    const report = healthOf(
-      inputs({ outbox: { healthy: false, lastError: 'ENOSPC: no space left on device, write' } }),
-    );
+    const report = healthOf(inputs({ outbox: { healthy: false, lastError: 'EIO: i/o error, write' } }));
     expect(report.status).toBe('unhealthy');
-    expect(report.checks.outbox).toEqual({ ok: false, lastError: 'ENOSPC: no space left on device, write' });
+    expect(report.checks.outbox).toEqual({ ok: false, diskFull: false, lastError: 'EIO: i/o error, write' });
     expect(httpStatusOf(report.status)).toBe(503);
     const worse = healthOf(
       inputs({ outbox: { healthy: false, lastError: null }, nats: { state: 'disconnected' } }),
@@ -79,6 +77,15 @@ describe('healthOf', () => {
   it('keeps the last outbox error on a healthy outbox (it recovered)', () => {
     const report = healthOf(inputs({ outbox: { healthy: true, lastError: 'EIO' } }));
     expect(report.status).toBe('ok');
-    expect(report.checks.outbox).toEqual({ ok: true, lastError: 'EIO' });
+    expect(report.checks.outbox).toEqual({ ok: true, diskFull: false, lastError: 'EIO' });
+  });
+
+  it('is degraded, not unhealthy, while the outbox fails only for a full disk (it refuses by priority)', () => {
+    const full = healthOf(inputs({ outbox: { healthy: false, diskFull: true, lastError: 'ENOSPC' } }));
+    expect(full.status).toBe('degraded');
+    expect(httpStatusOf(full.status)).toBe(200);
+    expect(full.checks.outbox).toEqual({ ok: false, diskFull: true, lastError: 'ENOSPC' });
+    const broken = healthOf(inputs({ outbox: { healthy: false, diskFull: false, lastError: 'EIO' } }));
+    expect(broken.status).toBe('unhealthy');
   });
 });

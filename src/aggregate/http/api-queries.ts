@@ -10,6 +10,7 @@ import type {
   UserNow,
 } from '../cluster-view.js';
 import type { StatusSummary } from '../../contract/decode.js';
+import { badText } from '../param-text.js';
 import { parseIsoTime } from '../sessions-query.js';
 import { type AlertRecord, type History, type LoginBucket, type PeakBucket, parseUserRef } from '../types.js';
 
@@ -30,11 +31,18 @@ const DAY = 24 * HOUR;
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
-/** Rejects unknown and repeated parameters: a typo must not silently mean "no filter". */
+/**
+ * Rejects unknown and repeated parameters (a typo must not silently mean "no filter"), and
+ * values too long or with control characters.
+ */
 function checkNames(params: URLSearchParams, known: readonly string[]): string | null {
   for (const name of params.keys()) {
-    if (!known.includes(name)) return `unknown parameter "${name}" (known: ${known.join(', ') || 'none'})`;
-    if (params.getAll(name).length > 1) return `parameter "${name}" given more than once`;
+    if (!known.includes(name))
+      return `unknown parameter "${name.slice(0, 64)}" (known: ${known.join(', ') || 'none'})`;
+    const values = params.getAll(name);
+    if (values.length > 1) return `parameter "${name}" given more than once`;
+    const bad = badText(name, values[0] ?? '');
+    if (bad !== null) return bad;
   }
   return null;
 }
@@ -297,6 +305,8 @@ export function parseUserHistoryQuery(
   params: URLSearchParams,
   now: number,
 ): Parsed<Range & { user: string }> {
+  const badUser = badText('user', user);
+  if (badUser !== null) return { ok: false, error: badUser };
   if (parseUserRef(user) === null)
     return {
       ok: false,

@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Cursor, writeCursor } from './cursor.js';
-import { describeError, errorCode, segmentName } from './io.js';
+import { describeError, errorCode, isNoSpace, segmentName } from './io.js';
 import { moveToQuarantine, QUARANTINE_DIR } from './recovery.js';
 import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
 
@@ -44,6 +44,7 @@ export class AckLedger {
   private timerDelay = 0;
   private persisting: Promise<void> | null = null;
   private failing = false;
+  private noSpace = false;
 
   constructor(
     private readonly state: OutboxState,
@@ -63,6 +64,11 @@ export class AckLedger {
   /** False while the cursor cannot be written. */
   get healthy(): boolean {
     return !this.failing;
+  }
+
+  /** The cursor cannot be written for lack of room on the filesystem. */
+  get diskFull(): boolean {
+    return this.failing && this.noSpace;
   }
 
   cursor(): Cursor {
@@ -146,6 +152,7 @@ export class AckLedger {
       this.failing = false;
     } catch (error) {
       this.failing = true;
+      this.noSpace = isNoSpace(error instanceof Error ? (error.cause ?? error) : error);
       this.dirty = true;
       this.state.problem = describeError(error);
       return;

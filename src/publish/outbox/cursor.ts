@@ -1,13 +1,13 @@
-import { closeSync, fdatasync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { ioError } from './io.js';
+import { ioError, isNoSpace } from './io.js';
 
 /**
  * The acknowledgement cursor: where the first unacknowledged record starts. Everything before
  * it has been confirmed by NATS. Written atomically (temp file, fdatasync, rename), so a crash
- * leaves the previous cursor or the new one; a cursor that is older than the truth only makes a
+ * leaves the previous cursor or the new one (on a full disk in place: see writeInPlace); a cursor that is older than the truth only makes a
  * restart re-send records NATS already has (the `Nats-Msg-Id` duplicate window drops them).
  */
 export interface Cursor {
@@ -61,17 +61,47 @@ const datasync = promisify(fdatasync);
 export async function writeCursor(dir: string, cursor: Cursor): Promise<void> {
   const path = join(dir, CURSOR_FILE);
   const temporary = `${path}.tmp`;
+  const text = JSON.stringify({ version: 1, ...cursor });
   try {
     const fd = openSync(temporary, 'w');
     try {
-      writeSync(fd, JSON.stringify({ version: 1, ...cursor }));
+      writeSync(fd, text);
       await datasync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(temporary, path);
   } catch (error) {
+    // A half-written temporary file would hold disk space the outbox needs (on a full disk).
+    rmSync(temporary, { force: true });
+    if (isNoSpace(error) && (await writeInPlace(path, text))) return;
     throw ioError('cannot write the outbox cursor', path, error);
+  }
+}
+
+/**
+ * On a full filesystem the temporary file gets no block, but the cursor file has one: without
+ * this, acknowledged segments could never be deleted (they go only once the cursor is past
+ * them), and the disk would stay full for good. Not atomic: a power cut during this write can
+ * tear the file, which open then sets aside and re-sends everything (the duplicate window drops
+ * what NATS has). False when there is no cursor file to write into.
+ */
+async function writeInPlace(path: string, text: string): Promise<boolean> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch {
+    return false;
+  }
+  try {
+    writeSync(fd, text, 0);
+    ftruncateSync(fd, Buffer.byteLength(text));
+    await datasync(fd);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
   }
 }
 

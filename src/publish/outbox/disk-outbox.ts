@@ -70,6 +70,12 @@ import { OutboxState } from './state.js';
  * is counted in `drops` by priority and calls `onFull(priority)` (at most once a minute per
  * priority). Disk use is at most maxBytes + the acknowledged head of the oldest segment (under
  * one segment) + the quarantine's bound.
+ * A FULL FILESYSTEM (ENOSPC or EDQUOT, below maxBytes) counts as full too: from the first such
+ * failure until a write goes through, status records, rejects and events are refused the same
+ * way (counted, hook), and only alerts are taken, into memory, up to 1 MiB unwritten. What was
+ * appended before the failure stays buffered and is retried every second; acknowledged segments
+ * are deleted as NATS confirms them, which gives the room back; once everything is acknowledged
+ * the segment being written is given up too (reclaimFullDisk), whatever `segmentBytes`.
  *
  * ERRORS. A failed write keeps the data buffered and is retried every second (appends beyond
  * 32 MiB buffered are refused and counted); a failed fsync or cursor write is retried a second
@@ -124,6 +130,7 @@ export interface DiskOutboxStats {
   /** Bytes of the segment files, acknowledged heads included, plus what is buffered. */
   readonly diskBytes: number;
   readonly healthy: boolean;
+  readonly diskFull: boolean;
   readonly lastError: string | null;
 }
 
@@ -217,6 +224,16 @@ export class DiskOutbox implements Outbox {
     return this.writer.healthy && this.ledger.healthy;
   }
 
+  /**
+   * Every current write failure (segment, fsync, cursor) is for lack of room on the filesystem:
+   * the disk is full, and the priority policy treats the outbox as full (see the writer's
+   * `diskFull`). Not the same as an outbox that cannot be written at all.
+   */
+  get diskFull(): boolean {
+    const { writer, ledger } = this;
+    return !this.healthy && (writer.healthy || writer.diskFull) && (ledger.healthy || ledger.diskFull);
+  }
+
   get lastError(): string | null {
     return this.state.problem ?? this.writer.hookError;
   }
@@ -244,6 +261,7 @@ export class DiskOutbox implements Outbox {
       segments: state.segments.filter((s) => s.size > 0).length,
       diskBytes: state.segments.reduce((sum, s) => sum + s.size, 0),
       healthy: this.healthy,
+      diskFull: this.diskFull,
       lastError: this.lastError,
     };
   }
@@ -271,7 +289,26 @@ export class DiskOutbox implements Outbox {
     this.ledger.acknowledge(acknowledged, last);
     this.cursorToReaderIfNothingReadAhead();
     this.ledger.schedule(onlyStatus ? STATUS_CURSOR_INTERVAL_MS : CURSOR_INTERVAL_MS);
-    if (state.pendingRecords === 0) state.wakeEmpty();
+    if (state.pendingRecords === 0) {
+      state.wakeEmpty();
+      this.reclaimFullDisk();
+    }
+  }
+
+  /**
+   * On a full disk with everything acknowledged, the segment being written holds nothing
+   * needed, but would only be deleted once complete, which it never gets (its writes fail): the
+   * disk would stay full for good. So what is buffered is dropped (NATS has it), a new segment is
+   * started, and the cursor is written at once, which deletes the old one.
+   */
+  private reclaimFullDisk(): void {
+    const { writer, state } = this;
+    if (!writer.diskFull || state.write.size === 0) return;
+    writer.discardBuffered();
+    this.rollover();
+    void this.ledger.persist().then(() => {
+      writer.clearFailure();
+    });
   }
 
   whenNotEmpty(): Promise<void> {

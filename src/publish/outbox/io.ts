@@ -19,6 +19,12 @@ export function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
+/** The filesystem (or the user's quota) has no room: the disk, not `maxBytes`, is full. */
+export function isNoSpace(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 /**
  * Makes file creations, renames and deletions in `dir` durable (POSIX needs an fsync of the
  * directory). Windows cannot open a directory for this and NTFS journals its metadata: skipped.

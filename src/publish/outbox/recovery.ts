@@ -1,8 +1,16 @@
-import { type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CURSOR_FILE, readCursor } from './cursor.js';
 import { checkFrame, FRAME_HEADER_BYTES, FRAME_MAGIC, type FrameCheck } from './frame.js';
-import { describeError, errorCode, ioError, SEGMENT_PATTERN, segmentName, syncDirectory } from './io.js';
+import {
+  describeError,
+  errorCode,
+  ioError,
+  isNoSpace,
+  SEGMENT_PATTERN,
+  segmentName,
+  syncDirectory,
+} from './io.js';
 
 /**
  * What `DiskOutbox.open` finds on disk, checked and repaired: the segments holding unacknowledged
@@ -102,6 +110,7 @@ export async function recover({ dir, quarantineMaxBytes, now }: RecoveryOptions)
       const scan = await scanFrames(handle, path, base, size);
       let good = size;
       let moved = false;
+      let kept = true;
       if (scan.bad !== null) {
         const at = scan.end;
         const records = 1 + (await countFramesAfter(handle, path, at, size));
@@ -113,11 +122,15 @@ export async function recover({ dir, quarantineMaxBytes, now }: RecoveryOptions)
           quarantined.push(await moveToQuarantine(path, quarantineDir, name));
           moved = true;
         } else {
-          quarantined.push(await copyToQuarantine(handle, path, at, size, quarantineDir, name));
+          const copy = await copyToQuarantine(handle, path, at, size, quarantineDir, name);
+          if (copy !== null) quarantined.push(copy);
+          else kept = false;
           await truncate(handle, path, at);
         }
         notes.push(
-          `${path}: ${scan.bad} at offset ${at}; ${size - at} bytes (about ${records} record(s)) set aside in ${QUARANTINE_DIR}/${name}`,
+          kept
+            ? `${path}: ${scan.bad} at offset ${at}; ${size - at} bytes (about ${records} record(s)) set aside in ${QUARANTINE_DIR}/${name}`
+            : `${path}: ${scan.bad} at offset ${at}; ${size - at} bytes (about ${records} record(s)) cut off, not kept: the disk is full`,
         );
         changed = true;
         good = at;
@@ -299,6 +312,11 @@ export async function moveToQuarantine(path: string, quarantineDir: string, name
   return target;
 }
 
+/**
+ * Null when the disk is full: the bad part (a torn tail, most likely the partial write that
+ * found the disk full) is then cut off without a copy, since refusing to start would keep the
+ * sidecar down for good, and the cut is what gives room back.
+ */
 async function copyToQuarantine(
   source: FileHandle,
   path: string,
@@ -306,7 +324,7 @@ async function copyToQuarantine(
   to: number,
   quarantineDir: string,
   name: string,
-): Promise<string> {
+): Promise<string | null> {
   const target = join(quarantineDir, name);
   const buffer = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, to - from));
   try {
@@ -324,6 +342,10 @@ async function copyToQuarantine(
       await out.close();
     }
   } catch (error) {
+    if (isNoSpace(error)) {
+      await rm(target, { force: true });
+      return null;
+    }
     throw ioError(`cannot copy the bad part of ${path} to quarantine`, target, error);
   }
   return target;

@@ -2,7 +2,7 @@ import { closeSync, fdatasync, openSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { OutboxFullHook, OutboxRecord, RecordPriority } from '../outbox.js';
 import { encodableFrameBytes, encodeFrame } from './frame.js';
-import { describeError, syncDirectory } from './io.js';
+import { describeError, isNoSpace, syncDirectory } from './io.js';
 import { admits, DropLedger } from './policy.js';
 import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
 
@@ -32,6 +32,11 @@ const FLUSH_BYTES = 64 * 1024;
 const INITIAL_BUFFER_BYTES = 2 * FLUSH_BYTES;
 /** Appends are refused beyond this much unwritten data (only reached while writes fail). */
 const MAX_BUFFER_BYTES = 32 * 1024 * 1024;
+/**
+ * While the filesystem is full, alerts alone are still taken, into memory, up to this much
+ * unwritten data: they are rare and the most important, and one of them says the disk is full.
+ */
+export const DISK_FULL_ALERT_BUFFER_BYTES = 1024 * 1024;
 
 export interface SegmentWriterOptions {
   /** Pending bytes at most (the full policy's capacity). */
@@ -87,6 +92,8 @@ export class SegmentWriter {
 
   private writeFailedAt: number | null = null;
   private syncFailing = false;
+  /** The last write or fsync failed for lack of room on the filesystem (see `diskFull`). */
+  private noSpace = false;
 
   constructor(
     private readonly state: OutboxState,
@@ -117,6 +124,18 @@ export class SegmentWriter {
     return this.writeFailedAt === null && !this.syncFailing;
   }
 
+  /**
+   * The filesystem is full (ENOSPC or EDQUOT on the last write or fsync), until a write goes
+   * through. Meanwhile the priority policy treats the outbox as full whatever `maxBytes` says:
+   * status records, rejects and events are refused (counted, full hook), and alerts are taken into
+   * memory up to DISK_FULL_ALERT_BUFFER_BYTES, written once the disk has room (acknowledged
+   * segments are deleted as NATS confirms them). What was taken before stays buffered and is
+   * retried every second, so nothing accepted is given up.
+   */
+  get diskFull(): boolean {
+    return this.noSpace && !this.healthy;
+  }
+
   /** The fdatasync round running now, if any (await it before closing a descriptor). */
   get syncInFlight(): Promise<void> | null {
     return this.syncing;
@@ -144,6 +163,8 @@ export class SegmentWriter {
     const size = encodableFrameBytes(record);
     if (size < 0) return this.drops.drop(priority, false);
     if (!admits(this.options.maxBytes, state.pendingBytes, size, priority))
+      return this.drops.drop(priority, true);
+    if (this.diskFull && (priority !== 'alert' || this.bufLength + size > DISK_FULL_ALERT_BUFFER_BYTES))
       return this.drops.drop(priority, true);
     if (this.bufLength + size > MAX_BUFFER_BYTES) return this.drops.drop(priority, false);
 
@@ -187,6 +208,27 @@ export class SegmentWriter {
     }
   }
 
+  /**
+   * Everything appended has been acknowledged while the disk is full: what is still buffered
+   * need not be written any more (NATS has it). The failure stays until `clearFailure`, so the
+   * policy keeps refusing until the room is given back.
+   */
+  discardBuffered(): void {
+    this.parts = [];
+    this.bufLength = 0;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    if (this.flushSoon !== null) clearImmediate(this.flushSoon);
+    this.flushTimer = null;
+    this.flushSoon = null;
+  }
+
+  /** The acknowledged segments were deleted: the next write finds out whether there is room. */
+  clearFailure(): void {
+    if (this.bufLength > 0) return;
+    this.writeFailedAt = null;
+    this.noSpace = false;
+  }
+
   /** Stops every pending write and fsync timer (on close). */
   stopTimers(): void {
     for (const timer of [this.flushTimer, this.syncTimer]) {
@@ -228,6 +270,7 @@ export class SegmentWriter {
         seg.flushed = position;
       } catch (error) {
         this.writeFailedAt = this.options.now();
+        this.noSpace = isNoSpace(error);
         this.state.problem = `cannot write outbox segment ${seg.path}: ${describeError(error)}`;
         break;
       }
@@ -316,12 +359,14 @@ export class SegmentWriter {
       const syncDir = this.dirDirty;
       this.dirDirty = false;
       const failures: string[] = [];
+      let noSpace = false;
       await Promise.all(
         targets.map(async ({ seg, fd, upTo }) => {
           try {
             await fdatasyncAsync(fd);
             seg.synced = Math.max(seg.synced, upTo);
           } catch (error) {
+            noSpace ||= isNoSpace(error);
             failures.push(`cannot fsync outbox segment ${seg.path}: ${describeError(error)}`);
           }
         }),
@@ -336,6 +381,7 @@ export class SegmentWriter {
       }
       this.syncFailing = failures.length > 0;
       if (failures[0] !== undefined) {
+        this.noSpace = noSpace;
         state.problem = failures[0];
         if (!state.closed) this.syncTimer ??= unref(setTimeout(() => this.syncTimerFired(), RETRY_MS));
       }
