@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDatagram } from '../../src/simulate/datagram.js';
 import type { EventKind } from '../../src/core/events.js';
 import { AggregatorUnderTest } from '../helpers/aggregator.js';
+import { FAST_SILENCE } from '../helpers/cluster-rules.js';
 import { readStream } from '../helpers/jetstream.js';
 import { metricValue } from '../helpers/metrics.js';
 import { NatsServer } from '../helpers/nats-server.js';
@@ -27,22 +28,6 @@ const USERS_RULES = fileURLToPath(new URL('../../rules/cluster/users.yaml', impo
 const AGGREGATOR = 'agg-rules';
 const SEVERAL = 'sense.alerts.cluster.warning.user-on-several-nodes';
 const SILENT = 'sense.alerts.cluster.critical.node-silent-fast';
-
-/** node-silent with a 1 s bar (the shipped one waits a minute). */
-const FAST_SILENCE = `scope: cluster
-rules:
-  - id: node-silent-fast
-    description: A sidecar node is silent.
-    severity: critical
-    key: node
-    when:
-      all:
-        - { fact: nodeSilent, operator: equal, value: true }
-        - { fact: nodeSilentFor, operator: greaterThanInclusive, value: 1 }
-    throttle: 1h
-    resolve: true
-    message: '{{node}} is silent ({{reason}})'
-`;
 
 interface Node {
   readonly name: string;

@@ -1,11 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AggregatorUnderTest } from '../helpers/aggregator.js';
-import { hasOpenssl } from '../helpers/openssl.js';
+import { hasOpenssl, makeLoopbackCertificate } from '../helpers/openssl.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { CLI } from '../helpers/sidecar-process.js';
 
@@ -48,29 +48,7 @@ describe.skipIf(!hasOpenssl())('aggregator HTTP access', () => {
   }
 
   beforeAll(async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    makeLoopbackCertificate(key, cert);
     writeFileSync(tokenFile, `${TOKEN}\n`);
     nats = await NatsServer.start({ jetstream: true });
     aggregator = await AggregatorUnderTest.create(nats.url, 'access', [], {

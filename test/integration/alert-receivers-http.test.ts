@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AggregatorUnderTest } from '../helpers/aggregator.js';
+import { FAST_SILENCE } from '../helpers/cluster-rules.js';
 import { AlertPublisher, type PublishedNotice } from '../helpers/alert-publisher.js';
 import { metricValue } from '../helpers/metrics.js';
 import { NatsServer } from '../helpers/nats-server.js';
@@ -19,22 +20,6 @@ import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'tok-3f9c2a7e51d84b06';
 const SLACK_SECRET = 'T0000-B0000-XsecretXslackXpath';
-
-/** node-silent with a 1 s bar, so the aggregator's own alert fires within the test. */
-const FAST_SILENCE = `scope: cluster
-rules:
-  - id: node-silent-fast
-    description: A sidecar node is silent.
-    severity: critical
-    key: node
-    when:
-      all:
-        - { fact: nodeSilent, operator: equal, value: true }
-        - { fact: nodeSilentFor, operator: greaterThanInclusive, value: 1 }
-    throttle: 1h
-    resolve: true
-    message: '{{node}} is silent ({{reason}})'
-`;
 
 describe('alert receivers: webhook, Slack and Teams on a real HTTP server', () => {
   let nats: NatsServer;

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { AggregatorUnderTest } from '../helpers/aggregator.js';
 import { AlertPublisher } from '../helpers/alert-publisher.js';
 import { metricValue } from '../helpers/metrics.js';
 import { NatsServer } from '../helpers/nats-server.js';
+import { makeLoopbackCertificate } from '../helpers/openssl.js';
 import { SmtpServer } from '../helpers/smtp-server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -32,29 +32,7 @@ describe('alert receivers: e-mail over a real SMTP server with TLS and AUTH', ()
   let agg: AggregatorUnderTest;
 
   beforeAll(async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    makeLoopbackCertificate(key, cert);
     writeFileSync(join(dir, 'password'), `${PASSWORD}\n`);
     [starttls, implicit, nats] = await Promise.all([
       SmtpServer.start({ cert, key, user: USER, password: PASSWORD, mode: 'starttls' }),

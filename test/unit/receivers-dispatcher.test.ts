@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { alertNotice } from '../fixtures/aggregate/notices.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECEIVER_DEFAULTS, type ReceiverSpec } from '../../src/config/alerting-schema.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -17,22 +18,7 @@ const spec = {
   type: 'webhook',
   giveUpAfterMs: 60_000,
 } as unknown as ReceiverSpec;
-const notice = (id: string): AlertRecord => ({
-  id,
-  alertId: id.split('-')[0] ?? id,
-  status: id.endsWith('-r') ? 'resolved' : 'firing',
-  rule: 'r',
-  severity: 'warning',
-  key: 'k',
-  host: 'SENSE-NODE1',
-  node: 'NODE-A',
-  message: 'm',
-  time: T0,
-  firingSince: T0,
-  notification: 1,
-  description: '',
-  conditions: [],
-});
+const notice = (id: string): AlertRecord => alertNotice(id, T0);
 
 /**
  * The sending loop on a real (in-memory) queue with a scripted receiver and a clock the test

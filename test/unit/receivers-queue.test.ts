@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { alertNotice } from '../fixtures/aggregate/notices.js';
 import { RECEIVER_DEFAULTS, type ReceiverSpec, type RouteSpec } from '../../src/config/alerting-schema.js';
 import { HistoryStore } from '../../src/aggregate/history-store.js';
 import { DeliveryStore } from '../../src/aggregate/receivers/delivery-store.js';
@@ -20,20 +21,8 @@ const everything: RouteSpec[] = [
 ];
 const notice = (alertId: string, status: 'firing' | 'resolved', n = 1): ViewChange & AlertRecord => ({
   kind: 'alert',
-  id: status === 'firing' ? `${alertId}-f${n}` : `${alertId}-r`,
-  alertId,
-  status,
-  rule: 'r',
-  severity: 'warning',
-  key: 'k',
-  host: 'SENSE-NODE1',
-  node: 'NODE-A',
-  message: 'm',
-  time: T0,
-  firingSince: T0,
+  ...alertNotice(status === 'firing' ? `${alertId}-f${n}` : `${alertId}-r`, T0),
   notification: n,
-  description: '',
-  conditions: [],
 });
 
 describe('delivery queues in the history transaction', () => {

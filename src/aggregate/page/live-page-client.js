@@ -84,43 +84,17 @@
     },
   });
 
-  let onlineAt = 0;
-  let onlineTimer = null;
-  let onlineInFlight = false;
-
-  async function refreshOnline() {
-    if (onlineInFlight) return;
-    onlineInFlight = true;
-    onlineAt = Date.now();
+  const online = page.throttled(async () => {
     try {
       const body = await getJson('/api/online');
       table.update(body, isoMs(body.at));
       byId('online-truncated').hidden = !body.truncated;
     } catch {
       // The connection state says when the aggregator is unreachable; the next update retries.
-    } finally {
-      onlineInFlight = false;
     }
-  }
-
-  function scheduleOnline() {
-    if (onlineTimer !== null) return;
-    onlineTimer = setTimeout(
-      () => {
-        onlineTimer = null;
-        void refreshOnline();
-      },
-      Math.max(0, onlineAt + ONLINE_MIN_INTERVAL_MS - Date.now()),
-    );
-  }
+  }, ONLINE_MIN_INTERVAL_MS);
 
   // ---- concurrency chart ---------------------------------------------------------------------------
-
-  let chartAt = 0;
-  let chartTimer = null;
-  let chartInFlight = false;
-  /** Asked again while a drawing was under way (a new period picked): draw once more after it. */
-  let chartAgain = false;
 
   function chartHosts() {
     const hosts = new Set();
@@ -129,14 +103,7 @@
     return [...hosts].sort().slice(0, CHART_MAX_HOSTS);
   }
 
-  async function refreshChart() {
-    if (chartInFlight) {
-      chartAgain = true;
-      return;
-    }
-    chartInFlight = true;
-    chartAgain = false;
-    chartAt = Date.now();
+  const chart = page.throttled(async () => {
     const range = RANGES[chartRange];
     const to = Date.now();
     const from = to - range.span;
@@ -167,11 +134,8 @@
       byId('chart-error').textContent = '';
     } catch (error) {
       byId('chart-error').textContent = `The chart could not be drawn: ${error.message}`;
-    } finally {
-      chartInFlight = false;
-      if (chartAgain) void refreshChart();
     }
-  }
+  }, CHART_MIN_INTERVAL_MS);
 
   function renderLegend(series) {
     byId('chart-legend').replaceChildren(
@@ -186,22 +150,11 @@
     );
   }
 
-  function scheduleChart() {
-    if (chartTimer !== null) return;
-    chartTimer = setTimeout(
-      () => {
-        chartTimer = null;
-        void refreshChart();
-      },
-      Math.max(0, chartAt + CHART_MIN_INTERVAL_MS - Date.now()),
-    );
-  }
-
   function pickRange(name) {
     chartRange = name;
     for (const b of document.querySelectorAll('[data-range]'))
       b.setAttribute('aria-pressed', String(b.dataset.range === name));
-    void refreshChart();
+    chart.run();
   }
 
   // ---- who was on at T ---------------------------------------------------------------------------
@@ -425,8 +378,8 @@
     renderSummary(latest.now, latest.nodes);
     renderNodes(latest.nodes);
     renderAlerts(latest.alerts);
-    scheduleOnline();
-    scheduleChart();
+    online.schedule();
+    chart.schedule();
   }
 
   function connect() {
@@ -462,11 +415,11 @@
   window.addEventListener('hashchange', route);
   route();
   connect();
-  void refreshOnline();
-  void refreshChart();
+  online.run();
+  chart.run();
   // Minutes pass without updates too: durations grow and the chart's window moves on.
   setInterval(() => {
     table.tick(Date.now());
-    scheduleChart();
+    chart.schedule();
   }, 30_000);
 })((globalThis.sensePage ??= {}));

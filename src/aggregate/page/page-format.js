@@ -140,6 +140,46 @@
     return body;
   }
 
+  /**
+   * A refresh that runs at most once per `minIntervalMs` however often it is scheduled, never
+   * twice at once, and once more after the current run when `run` is called during it (a new
+   * period picked while the old one is being drawn). `refresh` handles its own errors.
+   */
+  function throttled(refresh, minIntervalMs) {
+    let at = 0;
+    let timer = null;
+    let inFlight = false;
+    let again = false;
+    async function go() {
+      if (inFlight) {
+        again = true;
+        return;
+      }
+      inFlight = true;
+      again = false;
+      at = Date.now();
+      try {
+        await refresh();
+      } finally {
+        inFlight = false;
+        if (again) void go();
+      }
+    }
+    return {
+      run: () => void go(),
+      schedule() {
+        if (timer !== null) return;
+        timer = setTimeout(
+          () => {
+            timer = null;
+            void go();
+          },
+          Math.max(0, at + minIntervalMs - Date.now()),
+        );
+      },
+    };
+  }
+
   const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
   Object.assign(page, {
@@ -156,6 +196,7 @@
     isoWithOffset,
     localInputValue,
     getJson,
+    throttled,
     browserZone,
     MINUTE,
     HOUR,
