@@ -142,6 +142,16 @@ describe('release archives', () => {
         return json.sessions.length >= 2 ? json : undefined;
       }, 'both sessions in /api/sessions');
       expect(body.sessions.map((s) => s.user.id).sort()).toEqual(['asmith', 'jdoe']);
+      // The live page's style and every one of its scripts are assets inside the executable.
+      const page = await (await fetch(`http://127.0.0.1:${httpPort}/`)).text();
+      for (const part of [
+        '--panel:',
+        'function timeTicks',
+        'createOnlineTable',
+        'drawConcurrency',
+        "new EventSource('/api/stream')",
+      ])
+        expect(page).toContain(part);
     } finally {
       await aggregator?.stop();
       await sidecar?.stop();
