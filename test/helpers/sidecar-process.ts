@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,33 @@ export class SidecarProcess {
     const ready = command === 'run' ? 'sense-sidecar ready' : 'sense-aggregator ready';
     await sidecar.waitForLog((l) => l.msg === ready, `${ready} from "${command}"`);
     return sidecar;
+  }
+
+  /**
+   * Base URL of the process's HTTP endpoint (`http://127.0.0.1:<port>`), from the ready line
+   * that `startCommand` waited for.
+   */
+  get httpUrl(): string {
+    const ready = this.logs.find(
+      (l) => l.msg === 'sense-sidecar ready' || l.msg === 'sense-aggregator ready',
+    );
+    const url = ready?.['http'];
+    if (typeof url !== 'string') throw new Error('the process has not logged its HTTP address');
+    return url;
+  }
+
+  /** The kernel's high-water mark of the process's RSS (VmHWM), in bytes: its peak so far. */
+  peakRssBytes(): number {
+    const status = readFileSync(`/proc/${String(this.child.pid)}/status`, 'utf8');
+    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    if (kb === undefined) throw new Error('no VmHWM in /proc/<pid>/status');
+    return Number(kb) * 1024;
+  }
+
+  /** `/healthz`'s status: ok, degraded or unhealthy. */
+  async health(): Promise<string> {
+    const res = await fetch(`${this.httpUrl}/healthz`);
+    return ((await res.json()) as { status: string }).status;
   }
 
   async waitForLog(

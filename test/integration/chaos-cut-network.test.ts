@@ -66,12 +66,8 @@ describe('chaos: the link to NATS cut for 60 s', () => {
     cleanups.push(async () => {
       await sidecar.stop('SIGKILL');
     });
-    const ready = await sidecar.waitForLog((l) => l.msg === 'sense-sidecar ready', 'ready');
     await sidecar.waitForLog((l) => String(l.msg).startsWith('publishing into JetStream'), 'JetStream');
-    const health = async (): Promise<string> => {
-      const res = await fetch(`${String(ready['http'])}/healthz`);
-      return ((await res.json()) as { status: string }).status;
-    };
+    const health = () => sidecar.health();
     expect(await health()).toBe('ok');
 
     const cut = { at: 0, bothWays: false };
@@ -115,7 +111,7 @@ describe('chaos: the link to NATS cut for 60 s', () => {
     expect(users).toHaveLength(TOTAL);
     expect(new Set(users).size).toBe(TOTAL);
     await waitFor(async () => (await health()) === 'ok', 'ok again after the cut', 30_000, 200);
-    const metrics = await (await fetch(`${String(ready['http'])}/metrics`)).text();
+    const metrics = await (await fetch(`${sidecar.httpUrl}/metrics`)).text();
     const resent = metricValue(metrics, 'sense_sidecar_nats_duplicate_acks_total');
     // Stored during the one-way part without a PubAck: the re-send must have been dropped.
     expect(resent).toBeGreaterThan(0);

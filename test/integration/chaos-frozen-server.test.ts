@@ -24,12 +24,8 @@ describe('chaos: a frozen nats-server', () => {
   it('is degraded while frozen, then delivers every datagram once', async () => {
     const { nats, udpPort, start } = await durableSidecar(cleanups);
     const sidecar = await start();
-    const ready = await sidecar.waitForLog((l) => l.msg === 'sense-sidecar ready', 'ready');
     await sidecar.waitForLog((l) => String(l.msg).startsWith('publishing into JetStream'), 'JetStream');
-    const health = async (): Promise<string> => {
-      const res = await fetch(`${String(ready['http'])}/healthz`);
-      return ((await res.json()) as { status: string }).status;
-    };
+    const health = () => sidecar.health();
     expect(await health()).toBe('ok');
 
     // When the server was frozen (0: not yet); set by the sender's progress callback.

@@ -1,15 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ratePacing } from '../../src/simulate/pacer.js';
 import { sendDatagrams } from '../../src/simulate/udp-sender.js';
+import { durableSidecar } from '../helpers/durable-sidecar.js';
 import { readStream, streamCount } from '../helpers/jetstream.js';
 import { metricValue } from '../helpers/metrics.js';
-import { NatsServer } from '../helpers/nats-server.js';
-import { freeUdpPort } from '../helpers/ports.js';
-import { SidecarProcess } from '../helpers/sidecar-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -46,32 +43,18 @@ describe('chaos: the dataDir filesystem full while NATS is away', () => {
     it(
       title,
       async () => {
-        const nats = await NatsServer.start({ jetstream: true });
-        cleanups.push(() => nats.stop());
-        const dataDir = mkdtempSync(join(tmpdir(), 'sense-full-disk-'));
-        cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+        const { nats, dataDir, udpPort, start } = await durableSidecar(cleanups, [
+          `outbox: {segmentBytes: ${segmentBytes}}`,
+          'state: {snapshotInterval: 1s}',
+        ]);
+        // The dataDir on a tmpfs of its own, mounted before the sidecar starts (cleanups run in
+        // reverse: unmounted before the folder is removed).
         execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${MOUNT_BYTES}`, 'tmpfs', dataDir]);
         cleanups.push(() => {
           execFileSync('umount', ['-l', dataDir]);
         });
-        const udpPort = await freeUdpPort();
-        const config = [
-          'node: NODE1',
-          `udp: {port: ${udpPort}}`,
-          `nats: {servers: [${nats.url}]}`,
-          'rules: {paths: []}',
-          `dataDir: ${dataDir}`,
-          'http: {port: 0}',
-          `outbox: {segmentBytes: ${segmentBytes}}`,
-          'state: {snapshotInterval: 1s}',
-        ].join('\n');
-        let sidecar = await SidecarProcess.start(config);
-        cleanups.push(async () => {
-          await sidecar.stop('SIGKILL');
-        });
-        const httpOf = (s: SidecarProcess) =>
-          String(s.logs.find((l) => l.msg === 'sense-sidecar ready')?.['http']);
-        let http = httpOf(sidecar);
+        let sidecar = await start();
+        let http = sidecar.httpUrl;
         const metrics = async () => (await fetch(`${http}/metrics`)).text();
         const health = async () => {
           const response = await fetch(`${http}/healthz`);
@@ -121,8 +104,8 @@ describe('chaos: the dataDir filesystem full while NATS is away', () => {
 
         if (crash) {
           await sidecar.stop('SIGKILL');
-          sidecar = await SidecarProcess.start(config);
-          http = httpOf(sidecar);
+          sidecar = await start();
+          http = sidecar.httpUrl;
           expect((await health()).body).toMatchObject({ status: 'degraded' });
         }
 

@@ -60,7 +60,6 @@ describe('chaos: a NATS cluster of three', () => {
     cleanups.push(async () => {
       await sidecar.stop('SIGKILL');
     });
-    const ready = await sidecar.waitForLog((l) => l.msg === 'sense-sidecar ready', 'ready');
     await sidecar.waitForLog((l) => String(l.msg).startsWith('publishing into JetStream'), 'JetStream');
     const created = await sidecar.waitForLog((l) => l.msg === `created JetStream stream ${STREAM}`, STREAM);
     expect(created['replicas']).toBe(3);
@@ -155,7 +154,7 @@ describe('chaos: a NATS cluster of three', () => {
 
     const reconnects = sidecar.logs.filter((l) => l.msg === 'NATS connection back; publishing the backlog');
     expect(reconnects.length).toBeGreaterThanOrEqual(1);
-    const sidecarMetrics = await (await fetch(`${String(ready['http'])}/metrics`)).text();
+    const sidecarMetrics = await (await fetch(`${sidecar.httpUrl}/metrics`)).text();
     const resent = metricValue(sidecarMetrics, 'sense_sidecar_nats_duplicate_acks_total');
     const retries = metricValue(sidecarMetrics, 'sense_sidecar_publish_retries_total');
     const folded = metricValue(
