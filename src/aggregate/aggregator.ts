@@ -19,7 +19,7 @@ import { openHistory } from './history-open.js';
 import type { HistoryStore } from './history-store.js';
 import type { SilenceThresholds } from './http/api-queries.js';
 import { apiRoutes, type HealthBody, indexRoute, streamSnapshot } from './http/api-routes.js';
-import { ApiServer, json, type Route } from './http/api-server.js';
+import { ApiServer, type Route } from './http/api-server.js';
 import { SseHub } from './http/sse-hub.js';
 import { NatsIntake } from './nats-intake.js';
 import { AlertDelivery } from './receivers/alert-delivery.js';
@@ -227,6 +227,7 @@ export class Aggregator implements Lifecycle {
       log,
     });
     intakeRef = intake;
+    const receivers = () => alertDelivery?.stats() ?? null;
     const metrics = createAggregatorMetrics({
       view,
       folder: () => folder.stats(),
@@ -238,7 +239,7 @@ export class Aggregator implements Lifecycle {
       thresholds,
       version: options.version,
       clusterRules: () => clusterAlerting?.stats() ?? null,
-      receivers: () => alertDelivery?.stats() ?? null,
+      receivers,
     });
     const health = (): HealthBody => {
       const nats = intake.natsState;
@@ -263,13 +264,9 @@ export class Aggregator implements Lifecycle {
       log,
       access: access.access,
     });
-    for (const route of apiRoutes({ view, history, clock, thresholds, sse: hub, metrics, health }))
+    for (const route of apiRoutes({ view, history, clock, thresholds, sse: hub, metrics, health, receivers }))
       server.route(route);
     server.route(indexRoute());
-    server.route({
-      path: '/api/receivers',
-      handle: () => json(200, alertDelivery?.stats() ?? { unrouted: 0, receivers: [] }),
-    });
     return {
       ok: true,
       aggregator: new Aggregator(

@@ -23,6 +23,7 @@ import {
   userHistoryBody,
 } from './api-queries.js';
 import { badRequest, HTML_TYPE, json, type Reply, type Route } from './api-server.js';
+import type { AlertDeliveryStats } from '../receivers/alert-delivery.js';
 import type { SseHub } from './sse-hub.js';
 
 /**
@@ -38,6 +39,8 @@ export interface ApiDeps {
   readonly sse: SseHub;
   readonly metrics: { readonly registry: { readonly contentType: string }; render(): Promise<string> };
   readonly health: () => HealthBody;
+  /** The alert receivers' queues and counters; null without receivers. */
+  readonly receivers?: () => AlertDeliveryStats | null;
 }
 
 export interface HealthBody {
@@ -135,6 +138,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         answer(parseAlertsQuery(url.searchParams, clock.now()), (q) => alertsBody(view, history, q)),
     },
     {
+      path: '/api/receivers',
+      handle: ({ url }) =>
+        answer(parseNoQuery(url.searchParams), () => deps.receivers?.() ?? { unrouted: 0, receivers: [] }),
+    },
+    {
       path: '/api/stream',
       handle: ({ url, req, res }) => {
         const parsed = parseNoQuery(url.searchParams);
@@ -174,6 +182,7 @@ const INDEX_LINKS: readonly (readonly [string, string])[] = [
   ['/api/peaks', 'peak concurrent users per minute, hour or day (?unit=minute|day)'],
   ['/api/logins', 'log-ins per minute or hour (?unit=hour)'],
   ['/api/alerts', 'alerts firing now and recent notices'],
+  ['/api/receivers', 'alert receivers: queues, sent, retries, given up'],
   ['/api/stream', 'live updates (server-sent events)'],
   ['/api/receivers', 'alert receivers: queues, counters, last error'],
   ['/healthz', 'health'],
