@@ -21,3 +21,19 @@ export function badText(name: string, text: string): string | null {
   if (hasControl(text)) return `${name}: control characters are not allowed`;
   return null;
 }
+
+/**
+ * Why a query string cannot be answered, or null: an unknown or repeated parameter (a typo
+ * must not silently mean "no filter"), or a value too long or with control characters.
+ */
+export function checkNames(params: URLSearchParams, known: readonly string[]): string | null {
+  for (const name of params.keys()) {
+    if (!known.includes(name))
+      return `unknown parameter "${name.slice(0, 64)}" (known: ${known.join(', ') || 'none'})`;
+    const values = params.getAll(name);
+    if (values.length > 1) return `parameter "${name}" given more than once`;
+    const bad = badText(name, values[0] ?? '');
+    if (bad !== null) return bad;
+  }
+  return null;
+}

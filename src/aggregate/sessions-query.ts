@@ -2,7 +2,7 @@ import { userKeyOf } from '../core/events.js';
 import type { ConnectionEntry, ConnectionFilter } from './cluster-view.js';
 import type { History, SessionAtFilter, SessionEntry, SessionFilter } from './types.js';
 import { parseUserRef } from './types.js';
-import { badText } from './param-text.js';
+import { checkNames } from './param-text.js';
 
 /**
  * `GET /api/sessions[?at=<ISO 8601>][&host=<host>][&user=<DIR\id>][&app=<app id>]` in one call: now from the
@@ -29,7 +29,7 @@ export interface SessionsBody {
 export type ParseResult =
   { readonly ok: true; readonly query: SessionsQuery } | { readonly ok: false; readonly error: string };
 
-const PARAMS = new Set(['at', 'host', 'user', 'app']);
+const PARAMS = ['at', 'host', 'user', 'app'] as const;
 
 /**
  * An ISO 8601 date-time with seconds optional, fraction optional, and a required `Z` or
@@ -68,16 +68,8 @@ function daysIn(year: number, month: number): number {
 }
 
 export function parseSessionsQuery(params: URLSearchParams): ParseResult {
-  for (const name of params.keys()) {
-    if (!PARAMS.has(name))
-      return { ok: false, error: `unknown parameter "${name.slice(0, 64)}" (known: at, host, user, app)` };
-  }
-  for (const name of PARAMS) {
-    const values = params.getAll(name);
-    if (values.length > 1) return { ok: false, error: `parameter "${name}" given more than once` };
-    const bad = badText(name, values[0] ?? '');
-    if (bad !== null) return { ok: false, error: bad };
-  }
+  const bad = checkNames(params, PARAMS);
+  if (bad !== null) return { ok: false, error: bad };
   const query: { at?: number; host?: string; user?: string; app?: string } = {};
   const at = params.get('at');
   if (at !== null) {

@@ -10,7 +10,7 @@ import type {
   UserNow,
 } from '../cluster-view.js';
 import type { StatusSummary } from '../../contract/decode.js';
-import { badText } from '../param-text.js';
+import { badText, checkNames } from '../param-text.js';
 import { parseIsoTime } from '../sessions-query.js';
 import { type AlertRecord, type History, type LoginBucket, type PeakBucket, parseUserRef } from '../types.js';
 
@@ -30,22 +30,6 @@ const DAY = 24 * HOUR;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
-
-/**
- * Rejects unknown and repeated parameters (a typo must not silently mean "no filter"), and
- * values too long or with control characters.
- */
-function checkNames(params: URLSearchParams, known: readonly string[]): string | null {
-  for (const name of params.keys()) {
-    if (!known.includes(name))
-      return `unknown parameter "${name.slice(0, 64)}" (known: ${known.join(', ') || 'none'})`;
-    const values = params.getAll(name);
-    if (values.length > 1) return `parameter "${name}" given more than once`;
-    const bad = badText(name, values[0] ?? '');
-    if (bad !== null) return bad;
-  }
-  return null;
-}
 
 function timeParam(params: URLSearchParams, name: string): number | null | string {
   const text = params.get(name);
