@@ -53,7 +53,7 @@ describe('delivery queues in the history transaction', () => {
     expect(woken).toEqual(['a', 'b', 'a', 'b']);
     expect(store.queueState('a')).toEqual({ pending: 2, oldestQueuedAt: T0 });
     expect(store.head('a')?.notice).toEqual({ ...notice('A', 'firing'), kind: undefined });
-    expect(forwarding.counters.get('b')).toEqual({
+    expect(forwarding.countersOf('b')).toEqual({
       queued: 2,
       droppedQueueFull: 0,
       rateLimited: 0,
@@ -95,7 +95,7 @@ describe('delivery queues in the history transaction', () => {
       notice('B', 'resolved'),
       notice('A', 'resolved'),
     ]);
-    expect(first.forwarding.counters.get('a')).toEqual({
+    expect(first.forwarding.countersOf('a')).toEqual({
       queued: 2,
       droppedQueueFull: 0,
       rateLimited: 2,
@@ -103,7 +103,7 @@ describe('delivery queues in the history transaction', () => {
     });
     // Reminders over the limit are counted but add no rows: one `limited` row per alert.
     history.record([notice('C', 'firing', 1), notice('C', 'firing', 2), notice('C', 'firing', 3)]);
-    expect(first.forwarding.counters.get('a')?.rateLimited).toBe(5);
+    expect(first.forwarding.countersOf('a').rateLimited).toBe(5);
     const rows = history.connection
       .prepare(`SELECT notice_id FROM deliveries WHERE state = 'limited' ORDER BY seq`)
       .all();
@@ -112,10 +112,10 @@ describe('delivery queues in the history transaction', () => {
     now.t = T0 + 30_000;
     const second = setup([limited], now);
     history.record([notice('G', 'firing')]);
-    expect(second.forwarding.counters.get('a')?.rateLimited).toBe(1);
+    expect(second.forwarding.countersOf('a').rateLimited).toBe(1);
     now.t = T0 + 60_001;
     history.record([notice('D', 'firing')]);
-    expect(second.forwarding.counters.get('a')?.queued).toBe(1);
+    expect(second.forwarding.countersOf('a').queued).toBe(1);
   });
 
   it('drops what does not fit the queue, and a firing notice after its resolved one', () => {
@@ -127,7 +127,7 @@ describe('delivery queues in the history transaction', () => {
       notice('B', 'firing'),
       notice('C', 'firing'),
     ]);
-    expect(forwarding.counters.get('a')).toEqual({
+    expect(forwarding.countersOf('a')).toEqual({
       queued: 2,
       droppedQueueFull: 1,
       rateLimited: 0,

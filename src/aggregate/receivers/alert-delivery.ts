@@ -134,12 +134,7 @@ export class AlertDelivery {
     const receivers: ReceiverStats[] = [];
     for (const [name, loop] of this.loops) {
       const queue = this.store.queueState(name);
-      const admission = this.forwarding.counters.get(name) ?? {
-        queued: 0,
-        droppedQueueFull: 0,
-        rateLimited: 0,
-        stale: 0,
-      };
+      const admission = this.forwarding.countersOf(name);
       receivers.push({
         ...loop.health(),
         ...admission,

@@ -19,11 +19,23 @@ export interface AdmissionCounters {
   stale: number;
 }
 
+interface ReceiverAdmission {
+  readonly spec: ReceiverSpec;
+  readonly window: RateWindow;
+  readonly counters: AdmissionCounters;
+}
+
+const NO_ADMISSIONS: Readonly<AdmissionCounters> = {
+  queued: 0,
+  droppedQueueFull: 0,
+  rateLimited: 0,
+  stale: 0,
+};
+
 export class Forwarding {
   private readonly router: Router;
-  private readonly windows = new Map<string, RateWindow>();
-  private readonly specs = new Map<string, ReceiverSpec>();
-  readonly counters = new Map<string, AdmissionCounters>();
+  /** Per receiver name: its spec, its rate window and what its admission counted. */
+  private readonly receivers = new Map<string, ReceiverAdmission>();
   /** Notices no route sent anywhere. */
   unrouted = 0;
 
@@ -43,32 +55,38 @@ export class Forwarding {
     ) => void = () => undefined,
   ) {
     this.router = new Router(routes, clusterHost);
-    for (const spec of receivers) {
-      this.specs.set(spec.name, spec);
-      this.windows.set(spec.name, new RateWindow(spec.rateLimit));
-      this.counters.set(spec.name, { queued: 0, droppedQueueFull: 0, rateLimited: 0, stale: 0 });
-    }
+    for (const spec of receivers)
+      this.receivers.set(spec.name, {
+        spec,
+        window: new RateWindow(spec.rateLimit),
+        counters: { ...NO_ADMISSIONS },
+      });
+  }
+
+  /** What the admission of receiver `name` counted (zeros for a name it does not know). */
+  countersOf(name: string): Readonly<AdmissionCounters> {
+    return this.receivers.get(name)?.counters ?? NO_ADMISSIONS;
   }
 
   /** The rate windows as they were before a restart (their firing notices in the last window). */
   restore(): void {
     const now = this.now();
-    for (const [name, spec] of this.specs)
-      this.windows.get(name)?.restore(this.store.recentAccepted(name, now - spec.rateLimit.perMs));
+    for (const [name, { spec, window }] of this.receivers)
+      window.restore(this.store.recentAccepted(name, now - spec.rateLimit.perMs));
   }
 
   onRecorded(notice: AlertRecord): void {
-    const receivers = this.router.receiversFor(notice);
-    if (receivers.length === 0) {
+    const names = this.router.receiversFor(notice);
+    if (names.length === 0) {
       this.unrouted += 1;
       return;
     }
     const now = this.now();
-    for (const name of receivers) {
-      const spec = this.specs.get(name);
-      const window = this.windows.get(name);
-      const counters = this.counters.get(name);
-      if (spec === undefined || window === undefined || counters === undefined) continue;
+    for (const name of names) {
+      const receiver = this.receivers.get(name);
+      // Config validation makes every route name a receiver; a stranger has nowhere to go.
+      if (receiver === undefined) continue;
+      const { spec, window, counters } = receiver;
       const admission: Admission = admit(
         {
           status: notice.status,
