@@ -40,6 +40,7 @@ export class Sidecar {
     dataDir,
     node = 'bench',
     env = {},
+    execArgv = [],
     timeoutMs = 30_000,
   }) {
     const config = {
@@ -56,7 +57,7 @@ export class Sidecar {
     };
     mkdirSync(dataDir, { recursive: true });
     const began = performance.now();
-    const child = start(process.execPath, [cli, 'run'], {
+    const child = start(process.execPath, [...execArgv, cli, 'run'], {
       cwd: dataDir,
       env: { ...cleanEnv(), ...config },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -30,6 +30,18 @@ function tempDir(): string {
 
 const pad = (i: number) => String(i).padStart(4, '0');
 
+/** Lets the current event-loop turn end (its immediates, where the outbox writes and syncs). */
+const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Resolves once `check()` holds; fails after five seconds of turns (never a fixed sleep). */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold within 5 s');
+    await endOfTurn();
+  }
+}
+
 /** Records of one size for a given payload size, so that offsets can be computed. */
 function record(i: number, priority: RecordPriority = 'event', payloadBytes = 200): OutboxRecord {
   const payload = new TextEncoder().encode(JSON.stringify({ i: pad(i), pad: 'x'.repeat(payloadBytes) }));
@@ -94,8 +106,9 @@ describe('frame encoding', () => {
 });
 
 describe('DiskOutbox', () => {
-  it('a status record arms no fdatasync of its own; the next event syncs it with itself', async () => {
-    const { outbox } = await open(tempDir(), { fsyncIntervalMs: 100 });
+  it('a status record arms no fdatasync of its own; the next event syncs it with itself at the end of its turn', async () => {
+    let now = 0;
+    const { outbox } = await open(tempDir(), { fsyncIntervalMs: 100, now: () => now });
     // Only setTimeout is faked: the sync timer is the one the policy arms (the write is an immediate).
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     cleanups.push(() => {
@@ -104,14 +117,20 @@ describe('DiskOutbox', () => {
     for (let i = 0; i < 3; i++) outbox.append(record(i, 'status'));
     outbox.flush();
     expect(vi.getTimerCount()).toBe(0);
+    // No fsync for 100 ms: this one is synced in the turn that writes it, without a timer.
     outbox.append(record(3, 'event'));
+    expect(vi.getTimerCount()).toBe(0);
+    await endOfTurn();
+    // 40 ms after that round began: it waits for the 60 ms left of the interval.
+    now = 40;
+    outbox.append(record(4, 'event'));
     expect(vi.getTimerCount()).toBe(1);
     vi.useRealTimers();
     await outbox.sync();
-    expect(all(outbox)).toEqual(range(0, 4));
+    expect(all(outbox)).toEqual(range(0, 5));
   });
 
-  it('acknowledged status records alone write the cursor every five minutes; an event brings it back to a second', async () => {
+  it('acknowledged status records alone write the cursor every five minutes; an event brings it back to two seconds', async () => {
     const dir = tempDir();
     const { outbox } = await open(dir);
     const delays: number[] = [];
@@ -132,11 +151,51 @@ describe('DiskOutbox', () => {
     expect(delays).toEqual([300_000]);
     outbox.append(record(2, 'event'));
     outbox.acknowledge(1);
-    // the event's sync timer (fsyncIntervalMs), then the cursor brought forward
-    expect(delays).toEqual([300_000, 60_000, 1_000]);
+    // no sync timer (the event is synced at the end of its turn), then the cursor brought forward
+    expect(delays).toEqual([300_000, 2_000]);
     spy.mockRestore();
     await outbox.persistCursor();
     expect(JSON.parse(readFileSync(join(dir, 'cursor.json'), 'utf8'))).toMatchObject({ acknowledged: 3 });
+  });
+
+  it('the cursor rides on the next fsync round once its last write is 800 ms old, and its timer never fires', async () => {
+    const dir = tempDir();
+    let now = 0;
+    const { outbox } = await open(dir, { fsyncIntervalMs: 100, now: () => now });
+    // Faked and never advanced: the cursor's own two-second timer cannot write it here.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    cleanups.push(() => {
+      vi.useRealTimers();
+    });
+    const acknowledgedOnDisk = () =>
+      existsSync(join(dir, 'cursor.json'))
+        ? (JSON.parse(readFileSync(join(dir, 'cursor.json'), 'utf8')) as { acknowledged: number })
+            .acknowledged
+        : null;
+    outbox.append(record(0));
+    await outbox.sync();
+    outbox.acknowledge(1);
+    expect(acknowledgedOnDisk()).toBe(0);
+
+    now = 500; // a quiet node's next round: write, fsync, and the cursor with them
+    outbox.append(record(1));
+    outbox.flush(); // as the worker does before it waits: the sync must not go with the write's immediate
+    await endOfTurn();
+    await until(() => acknowledgedOnDisk() === 1);
+
+    outbox.acknowledge(1);
+    now = 1_000; // 500 ms after the cursor's last write: this round leaves it to later
+    outbox.append(record(2));
+    await endOfTurn();
+    await outbox.sync();
+    expect(acknowledgedOnDisk()).toBe(1);
+
+    now = 1_400; // 900 ms after it: it rides
+    outbox.append(record(3));
+    outbox.flush();
+    await endOfTurn();
+    await until(() => acknowledgedOnDisk() === 2);
+    expect(all(outbox)).toEqual(['id-0002', 'id-0003']);
   });
 
   it('reopened after close, resumes exactly the unacknowledged records in order', async () => {

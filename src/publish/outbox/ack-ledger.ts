@@ -10,9 +10,13 @@ import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
  * unacknowledged record starts, and the lifetime count), its persistence in `cursor.json`
  * (format and atomic write in cursor.ts), and deleting the segments wholly behind it.
  *
- * Each cursor write is a temp file, an fdatasync and a rename: at most once a second while
+ * Each cursor write is a temp file, an fdatasync and a rename, about once a second while
  * events, rejects or alerts are acknowledged (and on close), which bounds what a crash re-sends
- * (the duplicate window drops it); a failed write is retried a second later. While only status
+ * (the duplicate window drops it); a failed write is retried a second later. A write rides on
+ * the outbox's next fdatasync round once the last one is CURSOR_RIDE_MS old, so that a quiet
+ * node's round (write, fsync, publish, acknowledgement) wakes the thread pool and the main
+ * thread once for both; without a round it is written CURSOR_INTERVAL_MS after the
+ * acknowledgement, which bounds what a crash re-sends to two seconds of records. While only status
  * records are acknowledged (an idle node), at most every five minutes: a crash then re-sends up
  * to five minutes of status messages, which are about now and superseded by the next one, and
  * a quiet node does not wake the thread pool at every status.
@@ -21,8 +25,12 @@ import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
  * once a cursor past it is on disk, and never while an fdatasync may be running on it.
  */
 
-// The persisted cursor is written at most this often while records are acknowledged.
-export const CURSOR_INTERVAL_MS = 1_000;
+// The persisted cursor is written at the latest this long after an acknowledgement ...
+export const CURSOR_INTERVAL_MS = 2_000;
+// ... and with an outbox fdatasync round once its last write is this old: longer than a quiet
+// node's batch wait would not ride, shorter would write it more often than once a second on a
+// busy one (a round every fsyncIntervalMs).
+export const CURSOR_RIDE_MS = 800;
 // ... and this often while the records acknowledged are all status records.
 export const STATUS_CURSOR_INTERVAL_MS = 5 * 60_000;
 
@@ -33,6 +41,7 @@ export interface AckLedgerOptions {
   readonly syncInFlight: () => Promise<void> | null;
   /** Closes the read and write descriptors of a segment about to be deleted. */
   readonly release: (seg: Segment) => void;
+  readonly now: () => number;
 }
 
 export class AckLedger {
@@ -43,6 +52,8 @@ export class AckLedger {
   private timer: NodeJS.Timeout | null = null;
   private timerDelay = 0;
   private persisting: Promise<void> | null = null;
+  /** When the last write began (`options.now`); none yet: never. */
+  private lastPersistAt = Number.NEGATIVE_INFINITY;
   private failing = false;
   private noSpace = false;
 
@@ -125,6 +136,17 @@ export class AckLedger {
     );
   }
 
+  /**
+   * The outbox starts an fdatasync round: a cursor waiting for its timer is written now, sharing
+   * the round's wake-ups, once its last write is CURSOR_RIDE_MS old. One waiting on the status
+   * interval (five minutes) rides too: the round costs the wake-up already.
+   */
+  rideAlong(): void {
+    if (!this.dirty || this.timer === null || this.failing) return;
+    if (this.options.now() - this.lastPersistAt < CURSOR_RIDE_MS) return;
+    void this.persist();
+  }
+
   stopTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -134,6 +156,7 @@ export class AckLedger {
   persist(): Promise<void> {
     if (this.persisting !== null) return this.persisting.then(() => this.persist());
     this.stopTimer();
+    this.lastPersistAt = this.options.now();
     this.persisting = this.persistOnce().finally(() => {
       this.persisting = null;
       if (this.dirty && !this.state.closed) {

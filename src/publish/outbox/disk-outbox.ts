@@ -22,8 +22,9 @@ import { OutboxState } from './state.js';
  *   complete or at the next open).
  * - `cursor.json`: the acknowledgement cursor `{version, segment, offset, acknowledged}` = where the
  *   first unacknowledged record starts (+ the lifetime count of acknowledged records). Written
- *   atomically (temp file, fdatasync, rename) at most once a second while records are acknowledged,
- *   and on close.
+ *   atomically (temp file, fdatasync, rename) about once a second while records are acknowledged
+ *   (with an fdatasync round of the segments, or two seconds after an acknowledgement), and on
+ *   close.
  * - `quarantine/`: bad data set aside (`segment-<seq>-<offset>.bad`, `cursor-<time>.bad`); at
  *   most 16 files and max(segmentBytes, maxBytes / 4) bytes, the oldest deleted first.
  *
@@ -45,8 +46,9 @@ import { OutboxState } from './state.js';
  * - Power cut / kernel panic: additionally what was written but not yet fsynced: at most the
  *   records of the last `fsyncIntervalMs` (default 100 ms) or `fsyncRecords` (default 1000),
  *   plus the fsync's own duration. A record lost this way may be followed by surviving ones.
- * - Re-sends: the cursor is written at most once a second, so a restart re-sends what was
- *   acknowledged in the last second before a crash (more after a power cut: the cursor file may
+ * - Re-sends: the cursor is written about once a second and at the latest two seconds after an
+ *   acknowledgement, so a restart re-sends what was acknowledged in the last two seconds before
+ *   a crash (more after a power cut: the cursor file may
  *   be older). They carry the same `Nats-Msg-Id`; JetStream's duplicate window drops them.
  *   While only status records are acknowledged the cursor is written every five minutes, so a
  *   crash of an idle node re-sends up to five minutes of status messages (superseded by the
@@ -187,6 +189,9 @@ export class DiskOutbox implements Outbox {
       now,
       onFull: options.onFull,
       rollover,
+      onSyncRound: () => {
+        this.ledger.rideAlong();
+      },
     });
     this.window = new ReadWindow(state, this.writer, {
       readAhead: options.readAhead,
@@ -196,6 +201,7 @@ export class DiskOutbox implements Outbox {
     this.ledger = new AckLedger(state, {
       acknowledged,
       syncInFlight: () => this.writer.syncInFlight,
+      now,
       release: (seg) => {
         this.window.release(seg);
         this.writer.closeWriteFd(seg);

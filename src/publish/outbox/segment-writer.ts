@@ -16,9 +16,12 @@ import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
  * synchronous, into the OS page cache) at the end of the event-loop turn that appended (an
  * immediate), as soon as 64 KiB are buffered, or when the caller calls `flush()`: one write
  * system call per turn (the worker yields every 64 datagrams). fdatasync runs off the event
- * loop (libuv thread pool) `fsyncIntervalMs` after the first event, reject or alert not yet
- * synced, or at once when `fsyncRecords` of them have been appended since the last one,
- * whichever comes first (status records ride along: see `scheduleWrites`).
+ * loop (libuv thread pool), at most once per `fsyncIntervalMs`, on the leading edge: the first
+ * event, reject or alert not yet synced is synced at the end of its turn when the last round
+ * began `fsyncIntervalMs` ago or more, else when that interval has passed; and at once when
+ * `fsyncRecords` of them have been appended since the last round (status records ride along:
+ * see `scheduleWrites`). A busy outbox syncs as often as before; a quiet one syncs in the turn
+ * that wrote instead of waking again for a timer, and its records reach the disk sooner.
  *
  * Invariants: the buffer holds, in `parts`, exactly the frames of `[flushed, size)` of each
  * segment concerned, in order; a failed write leaves the rest buffered for a retry (appends
@@ -48,6 +51,8 @@ export interface SegmentWriterOptions {
   readonly onFull: OutboxFullHook | undefined;
   /** Starts a new segment to write; the outbox moves the reader and cursor along with it. */
   readonly rollover: () => void;
+  /** An fdatasync round was asked for: other durable writes may share its wake-up. */
+  readonly onSyncRound?: () => void;
 }
 
 /** Frames in `buffer[start, end)` that belong at the end of `seg`. */
@@ -86,6 +91,18 @@ export class SegmentWriter {
     this.flushTimerFired();
   };
   private syncTimer: NodeJS.Timeout | null = null;
+  /**
+   * The fdatasync due at the end of this turn: an immediate of its own, queued after the write's
+   * (which `flush()` may have done and cancelled already).
+   */
+  private syncSoon: NodeJS.Immediate | null = null;
+  private readonly syncSoonFired = (): void => {
+    this.syncSoon = null;
+    this.writeBuffered(true);
+    void this.requestSync();
+  };
+  /** When the last fdatasync round was asked for (`options.now`); none yet: never. */
+  private lastSyncAt = Number.NEGATIVE_INFINITY;
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
   private dirDirty = false;
@@ -203,9 +220,13 @@ export class SegmentWriter {
     if (++this.unsyncedRecords >= this.options.fsyncRecords) {
       this.writeBuffered(true);
       void this.requestSync();
-    } else {
-      this.syncTimer ??= unref(setTimeout(() => this.syncTimerFired(), this.options.fsyncIntervalMs));
+      return;
     }
+    if (this.syncTimer !== null || this.syncSoon !== null) return;
+    const { fsyncIntervalMs, now } = this.options;
+    const wait = Math.min(fsyncIntervalMs, this.lastSyncAt + fsyncIntervalMs - now());
+    if (wait <= 0) this.syncSoon = setImmediate(this.syncSoonFired).unref();
+    else this.syncTimer = unref(setTimeout(() => this.syncTimerFired(), wait));
   }
 
   /**
@@ -234,9 +255,11 @@ export class SegmentWriter {
     for (const timer of [this.flushTimer, this.syncTimer]) {
       if (timer !== null) clearTimeout(timer);
     }
-    if (this.flushSoon !== null) clearImmediate(this.flushSoon);
+    for (const soon of [this.flushSoon, this.syncSoon]) {
+      if (soon !== null) clearImmediate(soon);
+    }
     this.flushTimer = this.syncTimer = null;
-    this.flushSoon = null;
+    this.flushSoon = this.syncSoon = null;
   }
 
   /** One positional write per buffered part; on an error the rest stays buffered for a retry. */
@@ -307,14 +330,20 @@ export class SegmentWriter {
       clearTimeout(this.syncTimer);
       this.syncTimer = null;
     }
+    if (this.syncSoon !== null) {
+      clearImmediate(this.syncSoon);
+      this.syncSoon = null;
+    }
     this.unsyncedRecords = 0;
+    this.lastSyncAt = this.options.now();
     if (this.syncing !== null) {
       this.syncAgain = true;
-      return this.syncing;
+    } else {
+      this.syncing = this.syncRounds().finally(() => {
+        this.syncing = null;
+      });
     }
-    this.syncing = this.syncRounds().finally(() => {
-      this.syncing = null;
-    });
+    this.options.onSyncRound?.();
     return this.syncing;
   }
 
