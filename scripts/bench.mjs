@@ -148,6 +148,8 @@ const report = await import('./bench/report.mjs');
 const quiet = await import('./bench/quiet-node.mjs');
 const { averageEventBytes } = await import('./bench/message-size.mjs');
 const { readKernelUdpDrops } = await import('../dist/ingest/kernel-udp-drops.js');
+// The sidecar is started as its launchers start it (the executable, the service, npx).
+const { NODE_FLAGS } = await import('../dist/core/node-flags.js');
 const HERE = fileURLToPath(new URL('./bench/', import.meta.url));
 
 // `npm run bench | head`: a reader that goes away is not an error of the benchmark.
@@ -324,6 +326,7 @@ async function main() {
       udpPort,
       dataDir: join(tmp, `sidecar-${++runs}`),
       env,
+      execArgv: NODE_FLAGS,
     });
     readyTimes.push(sidecar.readyMs);
     return { udpPort, counter, sidecar };

@@ -140,6 +140,8 @@ function describe(subject, body) {
 
 async function main() {
   ensureNodeModules();
+  // The sidecar and the aggregator start as their launchers start them (executable, service, npx).
+  const { NODE_FLAGS } = await import('../dist/core/node-flags.js');
   const natsBin = ensureNatsServer();
   const { connect } = await import('@nats-io/transport-node');
 
@@ -179,7 +181,7 @@ async function main() {
   const aggregatorPort = await pickPort(9999, portFree);
   const aggregatorUrl = `http://127.0.0.1:${aggregatorPort}`;
   const aggregatorLog = join(tmp, 'aggregator.log');
-  const aggregator = start(process.execPath, ['dist/cli/main.js', 'aggregate'], {
+  const aggregator = start(process.execPath, [...NODE_FLAGS, 'dist/cli/main.js', 'aggregate'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
@@ -198,7 +200,7 @@ async function main() {
   );
 
   const sidecarLog = join(tmp, 'sidecar.log');
-  const sidecar = start(process.execPath, ['dist/cli/main.js', 'run'], {
+  const sidecar = start(process.execPath, [...NODE_FLAGS, 'dist/cli/main.js', 'run'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,

@@ -135,6 +135,25 @@ function windowsNode() {
   return exe;
 }
 
+/**
+ * NODE_FLAGS (src/core/node-flags.ts, one list for every launcher), compiled on the fly: the
+ * executable carries them as its SEA execArgv, since nobody types them on its command line.
+ */
+async function nodeFlags() {
+  const out = await build({
+    entryPoints: [join(ROOT, 'src/core/node-flags.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    logLevel: 'warning',
+  });
+  const text = out.outputFiles[0].text;
+  const module = await import(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`);
+  return [...module.NODE_FLAGS];
+}
+const NODE_FLAGS = await nodeFlags();
+
 function seaExecutable(output, executable, native) {
   const config = join(WORK, `sea-${native ? 'native' : 'cross'}.json`);
   writeFileSync(
@@ -146,6 +165,7 @@ function seaExecutable(output, executable, native) {
         executable,
         output,
         disableExperimentalSEAWarning: true,
+        execArgv: NODE_FLAGS,
         // The code cache is V8's, for the platform it was made on: only for the native build.
         useCodeCache: false,
         assets: ASSETS,

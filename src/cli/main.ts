@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
 import { shippedText } from '../core/shipped-files.js';
 import { type CommandIo, writeLine } from './io.js';
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { KEYS } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
+import { runtimeNote } from '../core/node-flags.js';
 import { inExecutable, shippedDir } from '../core/shipped-files.js';
 import { defaultOrShipped } from '../rules/load/shipped-paths.js';
 import { createLogger } from '../core/logger.js';
@@ -31,6 +32,8 @@ export async function runRunCommand(
   if (config === null) return EXIT_BAD_CONFIG;
 
   const log = createLogger(config.log.level, io.stdout);
+  const runtime = runtimeNote(process.version, process.execArgv);
+  log.info(runtime.fields, runtime.msg);
   const rules = shippedRules(config.rules.paths);
   if (rules.shipped)
     log.info({ paths: rules.paths }, 'rules.paths: using the rules shipped beside the executable');

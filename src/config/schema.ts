@@ -214,10 +214,10 @@ export const KEYS = {
   intakeBatchWait: key<number>({
     path: 'intake.batchWait',
     description:
-      'Longest a datagram waits for intake.batchDatagrams to gather, below intake.batchBelowRate (0ms..1s; 0ms: never). Adds up to this much latency.',
+      'Longest a datagram waits for intake.batchDatagrams to gather, below intake.batchBelowRate (0ms..10s; 0ms: never). Adds up to this much latency; longer costs a quiet node less CPU.',
     defaultText: '1s',
     default: () => SECOND,
-    schema: durationBetween(0, SECOND),
+    schema: durationBetween(0, 10 * SECOND),
   }),
   intakeBatchBelowRate: key<number>({
     path: 'intake.batchBelowRate',

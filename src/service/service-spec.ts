@@ -7,6 +7,8 @@
  * `--config <absolute file>`, so the service never depends on the shell it was installed from.
  */
 
+import { NODE_FLAGS } from '../core/node-flags.js';
+
 export type ServiceProgram = 'sidecar' | 'aggregator';
 
 export interface Launch {
@@ -14,6 +16,8 @@ export interface Launch {
   readonly command: string;
   /** Arguments before the command: the script when `command` is node, else none. */
   readonly prefix: readonly string[];
+  /** Flags for node before the script (NODE_FLAGS); the single executable carries its own. */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface ServiceSpec {
@@ -50,7 +54,13 @@ export function programCommand(program: ServiceProgram): string {
 
 /** The full argument list after `launch.command`. */
 export function serviceArgs(spec: ServiceSpec): string[] {
-  return [...spec.launch.prefix, programCommand(spec.program), '--config', spec.configPath];
+  return [
+    ...(spec.launch.nodeFlags ?? []),
+    ...spec.launch.prefix,
+    programCommand(spec.program),
+    '--config',
+    spec.configPath,
+  ];
 }
 
 /**
@@ -65,7 +75,7 @@ export function launchOf(execPath: string, scriptPath: string | undefined): Laun
       `cannot tell which script ${execPath} runs; start it as "node dist/cli/main.js service ..."`,
     );
   }
-  return { command: execPath, prefix: [scriptPath] };
+  return { command: execPath, prefix: [scriptPath], nodeFlags: NODE_FLAGS };
 }
 
 /** Service names are also user names (Linux) and file names: keep them to a portable alphabet. */

@@ -114,6 +114,11 @@ describe('release archives', () => {
       expect(
         sidecar.logs.some((l) => l.msg === 'rules.paths: using the rules shipped beside the executable'),
       ).toBe(true);
+      // The executable carries its Node.js flags (SEA execArgv): nobody types them.
+      expect(sidecar.logs.find((l) => 'missingFlags' in l)).toMatchObject({
+        missingFlags: [],
+        execArgv: ['--no-memory-reducer'],
+      });
       await sendDatagrams(udpPort, [
         "/qseow-proxy-session/;SENSE-NODE1;Start session;CORP;jdoe;AppAccess;/hub/;Start session for user 'CORP\\jdoe'",
         "/qseow-proxy-session/;SENSE-NODE1;Start session;CORP;asmith;AppAccess;/hub/;Start session for user 'CORP\\asmith'",

@@ -85,10 +85,10 @@ describe('systemd unit', () => {
       ...LINUX,
       program: 'aggregator',
       name: 'sense-aggregator',
-      launch: { command: '/usr/bin/node', prefix: ['/opt/sense sidecar/dist/cli/main.js'] },
+      launch: launchOf('/usr/bin/node', '/opt/sense sidecar/dist/cli/main.js'),
     });
     expect(new Map(section(unit, 'Service')).get('ExecStart')).toBe(
-      '/usr/bin/node "/opt/sense sidecar/dist/cli/main.js" aggregate --config /etc/sense-sidecar/sidecar.yaml',
+      '/usr/bin/node --no-memory-reducer "/opt/sense sidecar/dist/cli/main.js" aggregate --config /etc/sense-sidecar/sidecar.yaml',
     );
     expect(unit).toContain('Description=sense-aggregator:');
   });
@@ -157,7 +157,7 @@ describe('WinSW XML', () => {
 });
 
 describe('launch', () => {
-  test('the single executable runs itself; node runs the script', () => {
+  test('the single executable runs itself (its flags are in it); node runs the script with the flags', () => {
     expect(launchOf('C:\\Program Files\\sense-sidecar\\sense-sidecar.exe', 'whatever')).toEqual({
       command: 'C:\\Program Files\\sense-sidecar\\sense-sidecar.exe',
       prefix: [],
@@ -166,6 +166,7 @@ describe('launch', () => {
     expect(launchOf('/usr/bin/node', '/opt/s/dist/cli/main.js')).toEqual({
       command: '/usr/bin/node',
       prefix: ['/opt/s/dist/cli/main.js'],
+      nodeFlags: ['--no-memory-reducer'],
     });
     expect(() => launchOf('/usr/bin/node', undefined)).toThrow(/dist\/cli\/main.js/);
     expect(serviceArgs({ ...LINUX, program: 'aggregator' })).toEqual([

@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { NODE_FLAGS, runtimeNote } from '../../src/core/node-flags.js';
+
+describe('Node.js flags', () => {
+  it("the npm bin's shebang passes exactly NODE_FLAGS (it cannot import them)", () => {
+    const shebang = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+  });
+
+  it('the start-up note names the flags a process runs without, and what to do', () => {
+    const bare = runtimeNote('v26.10.0', []);
+    expect(bare.fields).toEqual({ node: 'v26.10.0', execArgv: [], missingFlags: ['--no-memory-reducer'] });
+    expect(bare.msg).toMatch(/runs without --no-memory-reducer.*node --no-memory-reducer dist\/cli\/main.js/);
+    const flagged = runtimeNote('v26.10.0', ['--no-memory-reducer', '--inspect']);
+    expect(flagged.fields['missingFlags']).toEqual([]);
+    expect(flagged.msg).toBe('Node.js v26.10.0 with --no-memory-reducer');
+  });
+});
