@@ -113,6 +113,8 @@ const LATENCY_RATE = 1_000;
 const WARM_UP_RATE = 1_000;
 /** Intake batching off (each datagram handed over at once), measured beside the defaults. */
 const BATCHING = { datagrams: 1, waitMs: 0 };
+/** The longer quiet batch an operator may pick (`intake.batchWait`), measured beside the defaults. */
+const LONG_WAIT = { waitMs: 5_000 };
 /** A run's latency when it delivered nothing to measure. */
 const NO_LATENCY = { samples: 0, p50Ms: null, p99Ms: null, maxMs: null };
 const JS_WINDOW = 1_000;
@@ -336,7 +338,9 @@ async function main() {
    * One fresh sidecar, warmed up like every other, then the quiet-node profile (idle, then 5 and
    * 100 events/s); everything it was sent must arrive.
    */
-  async function quietSidecarRun(label, env = {}) {
+  async function quietSidecarRun(label, env = {}, { heldMs = 0 } = {}) {
+    // Settled means nothing arrived for longer than the reader may hold a datagram.
+    const settleMs = PROFILE.settleMs + heldMs;
     const { udpPort, counter, sidecar } = await freshSidecar(env);
     let sent = 0;
     const sendAt = async (rate, count, onStart, seed = undefined) => {
@@ -348,12 +352,12 @@ async function main() {
       // Warm-up: other users (another seed), as for every fresh sidecar.
       if (options.warmUp > 0) await sendAt(WARM_UP_RATE, options.warmUp, () => {}, 1_007);
       await nats.settle(async () => [counter.count], sent, {
-        settleMs: PROFILE.settleMs,
+        settleMs,
         deadlineMs: 60_000,
       });
       const profile = await quiet.quietProfile({ pid: sidecar.pid, ...PROFILE.quiet, sendAt });
       const settled = await nats.settle(async () => [counter.count], sent, {
-        settleMs: PROFILE.settleMs,
+        settleMs,
         deadlineMs: 60_000,
       });
       return { label, readyMs: r1(sidecar.readyMs), profile, sent, lost: sent - settled.counts[0] };
@@ -679,6 +683,21 @@ async function main() {
   progress(
     `  ${quietLine(batchedQuiet.profile)}; latency p50 ${report.ms(results.batching.latency.p50Ms)}, p99 ${report.ms(results.batching.latency.p99Ms)}; lost ${results.batching.lost}`,
   );
+
+  // ── a longer quiet batch: what a node that may show events seconds late saves ──────────
+  progress(`intake.batchWait ${LONG_WAIT.waitMs}ms: the quiet node`);
+  const longWaitQuiet = await quietSidecarRun(
+    `batchWait ${LONG_WAIT.waitMs}ms: quiet node`,
+    { SENSE_SIDECAR_INTAKE_BATCH_WAIT: `${LONG_WAIT.waitMs}ms` },
+    { heldMs: LONG_WAIT.waitMs },
+  );
+  results.longWait = {
+    ...LONG_WAIT,
+    quiet: longWaitQuiet.profile,
+    ratios: quiet.quietRatios(longWaitQuiet.profile, floor),
+    lost: longWaitQuiet.lost,
+  };
+  progress(`  ${quietLine(longWaitQuiet.profile)}; lost ${results.longWait.lost}`);
 
   // ── 2: sustained ──────────────────────────────────────────────────────────────────────────
   const steps = [];

@@ -109,18 +109,24 @@ function burstText(b) {
   );
 }
 
-/** The quiet node: the floor, the sidecar (and with intake batching off) and the ratios judged. */
+/**
+ * The quiet node: the floor, the sidecar, the ratios judged, and beside them the same with
+ * intake batching off and with a longer quiet batch (each with its ratio to the floor).
+ */
 function quietTable(results, check) {
-  const { quiet, batching } = results;
+  const { quiet, batching, longWait } = results;
   const { floor, sidecar, ratios } = quiet;
+  const variant = (v, read, key) =>
+    v?.quiet === undefined
+      ? ''
+      : `${read(v.quiet)}${ratios[key] === null ? '' : ` (${ratio(v.ratios[key])})`}`;
   const row = (name, read, key, checkName) => [
     name,
     read(floor),
     read(sidecar),
     ratio(ratios[key]),
-    batching?.quiet === undefined
-      ? ''
-      : `${read(batching.quiet)}${ratios[key] === null ? '' : ` (${ratio(batching.ratios[key])})`}`,
+    variant(batching, read, key),
+    variant(longWait, read, key),
     checkName === undefined ? '' : check[checkName].target,
     checkName === undefined ? '' : verdict(check[checkName].met),
   ];
@@ -148,11 +154,12 @@ function quietTable(results, check) {
         'sidecar',
         'sidecar / floor',
         batching === undefined ? '' : 'batching off',
+        longWait === undefined ? '' : `batchWait ${longWait.waitMs / 1000} s`,
         'target',
         'met',
       ],
       rows,
-      ['l', 'r', 'r', 'r', 'r', 'l', 'l'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
   ].join('\n');
 }

@@ -96,6 +96,8 @@ describe('npm run bench -- --smoke', () => {
         'quiet.ratios.cpuAt5',
         'quiet.ratios.cpuAt100',
         'batching.ratios.cpuAt100',
+        'longWait.ratios.cpuAt5',
+        'longWait.quiet.rates.5.cpuPercent',
       ]) {
         expectNumber(results, path);
       }
@@ -108,6 +110,7 @@ describe('npm run bench -- --smoke', () => {
     }
     expect(at(results, 'meta.sidecarMode')).toMatch(/^(jetstream|core)$/);
     expect(at(results, 'quiet.lost')).toBe(0);
+    expect(at(results, 'longWait.lost')).toBe(0);
     expect(stdout).toContain('quiet node');
     expect(at(results, 'checks')).toHaveLength(9);
   }, 120_000);
