@@ -335,14 +335,21 @@ export function createSidecarMetrics(
     },
   );
 
-  // The event-loop lag histogram samples on a libuv timer: at prom-client's default 10 ms that
-  // timer alone woke an idle sidecar 100 times a second (1.5 % of a core here), and at 1 s it was
-  // still half of an idle node's wake-ups. Every 5 s still catches a loop stalled for seconds;
-  // nodejs_eventloop_lag_seconds is measured at each scrape besides.
-  if (options.defaultMetrics ?? true)
-    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+  if (options.defaultMetrics ?? true) startRuntimeMetrics(registry, EVENT_LOOP_SAMPLE_MS);
 
   return { registry, render: () => registry.metrics() };
+}
+
+/**
+ * prom-client's process and Node.js metrics into `registry`, the event-loop lag histogram
+ * sampling every `sampleEveryMs`. It samples on a libuv timer of its own: at prom-client's
+ * default 10 ms that timer alone woke an idle sidecar 100 times a second (1.5 % of a core here),
+ * and at 1 s it was still half of an idle node's wake-ups. Every 5 s still catches a loop
+ * stalled for seconds; nodejs_eventloop_lag_seconds is measured at each scrape besides. Started
+ * in the same turn as another timer of the same interval, the two fire in one wake-up.
+ */
+export function startRuntimeMetrics(registry: Registry, sampleEveryMs: number): void {
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: sampleEveryMs });
 }
 
 /** The metrics, with `refresh` called before each rendering (for readings too dear to poll). */

@@ -17,7 +17,12 @@ import { JetStreamPublisher } from '../publish/jetstream-publisher.js';
 import { natsConnectionOptions } from '../publish/nats-connection.js';
 import type { DiskOutbox } from '../publish/outbox/disk-outbox.js';
 import type { RecordPriority } from '../publish/outbox.js';
-import { createSidecarMetrics, refreshedBeforeRender } from '../observe/metrics.js';
+import {
+  createSidecarMetrics,
+  refreshedBeforeRender,
+  type SidecarMetrics,
+  startRuntimeMetrics,
+} from '../observe/metrics.js';
 import { type HealthInputs, stalled } from '../observe/health.js';
 import { ObserveServer } from '../observe/http-server.js';
 import { LiveHeap } from '../observe/live-heap.js';
@@ -79,6 +84,7 @@ export class Sidecar implements Lifecycle {
   private readonly processor: Processor;
   private readonly publisher: JetStreamPublisher;
   private readonly observe: ObserveServer | null;
+  private readonly metrics: SidecarMetrics | null;
   private readonly liveHeap = new LiveHeap();
   private readonly source: UdpSource;
   private readonly reloader: RulesReloader;
@@ -204,34 +210,39 @@ export class Sidecar implements Lifecycle {
         duplicateWindowMs: config.jetstream.duplicateWindowMs,
       },
     });
-    this.observe = config.http.enabled
-      ? new ObserveServer({
-          host: config.http.host,
-          port: config.http.port,
-          // The kernel's drop count is read when asked for (a scrape, a status message), not
-          // polled: a file read every second woke the thread pool of an idle node.
-          metrics: refreshedBeforeRender(
-            () => this.readKernelDrops(),
-            createSidecarMetrics({
-              counters: () => this.syncCounters(),
-              outbox: () => this.outbox,
-              nats: () => ({
-                state: this.publisher.state,
-                mode: this.publisher.mode,
-                ...this.publisher.stats,
-              }),
-              rules: () => this.judge.evaluator.counters,
-              state: () => this.judge.state.stats(),
-              now: () => clock.now(),
-              info: () => ({ node: config.node, version: deps.version }),
-              intake: () => ({ depth: this.source.depth, capacity: config.intake.queueSize }),
-              liveHeap: () => this.liveHeap,
+    // The runtime metrics (prom-client's defaults) start with the housekeeping tick, in start().
+    this.metrics = config.http.enabled
+      ? createSidecarMetrics(
+          {
+            counters: () => this.syncCounters(),
+            outbox: () => this.outbox,
+            nats: () => ({
+              state: this.publisher.state,
+              mode: this.publisher.mode,
+              ...this.publisher.stats,
             }),
-          ),
-          health: () => this.healthInputs(),
-          log: log.child({ component: 'http' }),
-        })
+            rules: () => this.judge.evaluator.counters,
+            state: () => this.judge.state.stats(),
+            now: () => clock.now(),
+            info: () => ({ node: config.node, version: deps.version }),
+            intake: () => ({ depth: this.source.depth, capacity: config.intake.queueSize }),
+            liveHeap: () => this.liveHeap,
+          },
+          { defaultMetrics: false },
+        )
       : null;
+    this.observe =
+      this.metrics === null
+        ? null
+        : new ObserveServer({
+            host: config.http.host,
+            port: config.http.port,
+            // The kernel's drop count is read when asked for (a scrape, a status message), not
+            // polled: a file read every second woke the thread pool of an idle node.
+            metrics: refreshedBeforeRender(() => this.readKernelDrops(), this.metrics),
+            health: () => this.healthInputs(),
+            log: log.child({ component: 'http' }),
+          });
     this.source = new UdpSource({
       host: config.udp.host,
       port: config.udp.port,
@@ -271,6 +282,9 @@ export class Sidecar implements Lifecycle {
     this.loop = this.processingLoop();
     await this.source.start();
     await this.reloader.start();
+    // The event-loop sample and the housekeeping tick share their interval and their wake-up
+    // (both timers armed in this turn); 50 ms apart they were two wake-ups every 5 s.
+    if (this.metrics !== null) startRuntimeMetrics(this.metrics.registry, TICK_INTERVAL_MS);
     this.stopTimers = startPeriodicWork([
       {
         everyMs: config.status.intervalMs,
