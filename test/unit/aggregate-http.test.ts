@@ -105,7 +105,12 @@ describe('aggregator HTTP server', () => {
   it('serves an index page at / and metrics from its own registry', async () => {
     const index = await get('/');
     expect(index.headers.get('content-type')).toBe(HTML_TYPE);
-    expect(await index.text()).toContain('<a href="/api/sessions">');
+    const page = await index.text();
+    expect(page).toContain('<a href="/api/sessions">');
+    // Every route once: the receivers' route was listed twice.
+    const links = [...page.matchAll(/<a href="([^"]+)">/g)].map((m) => m[1]);
+    expect(links).toContain('/api/receivers');
+    expect(new Set(links).size).toBe(links.length);
     const text = await (await get('/metrics')).text();
     expect(metricValue(text, 'sense_aggregator_active_sessions{node="SENSE-NODE1"}')).toBe(1);
     expect(metricValue(text, 'sense_aggregator_logins_total{node="SENSE-NODE1"}')).toBe(1);

@@ -184,7 +184,6 @@ const INDEX_LINKS: readonly (readonly [string, string])[] = [
   ['/api/alerts', 'alerts firing now and recent notices'],
   ['/api/receivers', 'alert receivers: queues, sent, retries, given up'],
   ['/api/stream', 'live updates (server-sent events)'],
-  ['/api/receivers', 'alert receivers: queues, counters, last error'],
   ['/healthz', 'health'],
   ['/metrics', 'Prometheus metrics'],
 ];
