@@ -27,12 +27,12 @@ import { type OutboxState, RETRY_MS, type Segment, unref } from './state.js';
 
 // The persisted cursor is written at the latest this long after an acknowledgement ...
 export const CURSOR_INTERVAL_MS = 2_000;
-// ... and with an outbox fdatasync round once its last write is this old: longer than a quiet
-// node's batch wait would not ride, shorter would write it more often than once a second on a
-// busy one (a round every fsyncIntervalMs).
-export const CURSOR_RIDE_MS = 800;
-// ... and this often while the records acknowledged are all status records.
+// ... and this often while the records acknowledged are all status records ...
 export const STATUS_CURSOR_INTERVAL_MS = 5 * 60_000;
+// ... and before either, with an outbox fdatasync round, once its last write is this old:
+// longer than a quiet node's batch wait would not ride, shorter would write it more often than
+// once a second on a busy one (a round every fsyncIntervalMs).
+export const CURSOR_RIDE_MS = 800;
 
 export interface AckLedgerOptions {
   /** Records acknowledged over the outbox's life before this open (from the cursor file). */
