@@ -54,10 +54,9 @@ describe('chaos: the dataDir filesystem full while NATS is away', () => {
           execFileSync('umount', ['-l', dataDir]);
         });
         let sidecar = await start();
-        let http = sidecar.httpUrl;
-        const metrics = async () => (await fetch(`${http}/metrics`)).text();
+        const metrics = async () => (await fetch(`${sidecar.httpUrl}/metrics`)).text();
         const health = async () => {
-          const response = await fetch(`${http}/healthz`);
+          const response = await fetch(`${sidecar.httpUrl}/healthz`);
           return { status: response.status, body: (await response.json()) as Record<string, unknown> };
         };
         await waitFor(async () => metricValue(await metrics(), 'sense_sidecar_nats_connected') === 1, 'NATS');
@@ -105,7 +104,6 @@ describe('chaos: the dataDir filesystem full while NATS is away', () => {
         if (crash) {
           await sidecar.stop('SIGKILL');
           sidecar = await start();
-          http = sidecar.httpUrl;
           expect((await health()).body).toMatchObject({ status: 'degraded' });
         }
 
