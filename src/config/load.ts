@@ -92,6 +92,7 @@ function readSidecarConfig(input: LoadConfigInput, reader: KeyReader): SidecarCo
     log: { level: read(KEYS.logLevel, context) },
     status: { intervalMs: read(KEYS.statusInterval, context) },
     intake: {
+      readerThread: read(KEYS.intakeReaderThread, context),
       queueSize: read(KEYS.intakeQueueSize, context),
       batchDatagrams: read(KEYS.intakeBatchDatagrams, context),
       batchWaitMs: read(KEYS.intakeBatchWait, context),

@@ -195,6 +195,14 @@ export const KEYS = {
     default: () => 10 * SECOND,
     schema: durationBetween(SECOND, HOUR),
   }),
+  intakeReaderThread: key<boolean>({
+    path: 'intake.readerThread',
+    description:
+      'Read the UDP socket on a thread of its own, which keeps a burst whole while events are processed; false reads it on the main thread: less CPU and memory on a quiet node, a burst must fit udp.receiveBufferBytes.',
+    defaultText: 'true',
+    default: () => true,
+    schema: booleanValue,
+  }),
   intakeQueueSize: key<number>({
     path: 'intake.queueSize',
     description:

@@ -61,7 +61,13 @@ export interface SidecarConfig {
   dataDir: string;
   log: { level: LogLevel };
   status: { intervalMs: number };
-  intake: { queueSize: number; batchDatagrams: number; batchWaitMs: number; batchBelowRate: number };
+  intake: {
+    readerThread: boolean;
+    queueSize: number;
+    batchDatagrams: number;
+    batchWaitMs: number;
+    batchBelowRate: number;
+  };
   outbox: { maxBytes: number; segmentBytes: number; fsyncIntervalMs: number; fsyncRecords: number };
   shutdown: { timeoutMs: number };
 }

@@ -10,7 +10,9 @@ import type { SidecarConfig } from '../config/schema.js';
 import { createDecoder } from '../ingest/decode.js';
 import { readKernelUdpDrops } from '../ingest/kernel-udp-drops.js';
 import { handOffPolicyOf } from '../ingest/hand-off-policy.js';
-import { UdpSource } from '../ingest/udp-source.js';
+import type { DatagramSource } from '../ingest/datagram-source.js';
+import { MainThreadUdpSource } from '../ingest/main-thread-udp-source.js';
+import { ReaderThreadUdpSource } from '../ingest/reader-thread-udp-source.js';
 import { envelope } from '../contract/envelope.js';
 import { RULES_REJECTED_TYPE, STATUS_TYPE } from '../contract/types.js';
 import { JetStreamPublisher } from '../publish/jetstream-publisher.js';
@@ -68,7 +70,7 @@ const TICK_INTERVAL_MS = 5_000;
 const MIN_COUNT_HORIZON_MS = 60_000;
 
 /**
- * Wiring of one sidecar: socket (reader thread) → processing loop on the main thread (decode → drop rules → state → alert
+ * Wiring of one sidecar: socket (its reader thread, or the main thread) → processing loop on the main thread (decode → drop rules → state → alert
  * rules) → outbox → NATS publisher, plus status, expiry and rule reload. Starts downstream first
  * and stops upstream first, so nothing is read that cannot be handed on, and everything read is
  * handed on before NATS is drained. The processing loop is the only caller of the rules, one datagram or
@@ -86,7 +88,7 @@ export class Sidecar implements Lifecycle {
   private readonly observe: ObserveServer | null;
   private readonly metrics: SidecarMetrics | null;
   private readonly liveHeap = new LiveHeap();
-  private readonly source: UdpSource;
+  private readonly source: DatagramSource;
   private readonly reloader: RulesReloader;
   private readonly rejectSummary = new RejectSummary();
   private readonly startedAt: number;
@@ -243,7 +245,8 @@ export class Sidecar implements Lifecycle {
             health: () => this.healthInputs(),
             log: log.child({ component: 'http' }),
           });
-    this.source = new UdpSource({
+    const Source = config.intake.readerThread ? ReaderThreadUdpSource : MainThreadUdpSource;
+    this.source = new Source({
       host: config.udp.host,
       port: config.udp.port,
       receiveBufferBytes: config.udp.receiveBufferBytes,
@@ -349,7 +352,7 @@ export class Sidecar implements Lifecycle {
     );
   }
 
-  /** Received and intake drops are counted on the reader thread; brought in here. */
+  /** Received and intake drops are counted by the socket's reader; brought in here. */
   private syncCounters(): StageCounters {
     const { received, dropped } = this.source.totals;
     this.counters.received = received;

@@ -6,8 +6,9 @@ import { Subscriber } from '../helpers/subscriber.js';
 import { sendDatagrams } from '../helpers/udp.js';
 import { waitFor } from '../helpers/wait.js';
 
-// intake.batchDatagrams / intake.batchWait through the real reader thread: a datagram alone
-// waits for company up to batchWait, and a full batch goes at once.
+// intake.batchDatagrams / intake.batchWait through the real socket, read on the reader thread
+// (the default) and on the main thread (intake.readerThread: false): a datagram alone waits for
+// company up to batchWait, and a full batch goes at once.
 const WAIT_MS = 1_000;
 
 function start(user: string): string {
@@ -49,8 +50,10 @@ function batchingSidecar(extra: readonly string[] = []) {
   };
 }
 
-describe('intake batching', () => {
-  const sidecar = batchingSidecar([`intake: {batchDatagrams: 3, batchWait: ${WAIT_MS}ms}`]);
+describe.each([true, false])('intake batching, readerThread: %s', (readerThread) => {
+  const sidecar = batchingSidecar([
+    `intake: {readerThread: ${readerThread}, batchDatagrams: 3, batchWait: ${WAIT_MS}ms}`,
+  ]);
 
   const published = (user: string) => () =>
     sidecar.events().some((m) => (m.body.data['user'] as { id?: string } | null)?.id === user);
@@ -74,8 +77,8 @@ describe('intake batching', () => {
 
 // The defaults: batches of up to 512 gathered for up to a second, but only while datagrams
 // arrive slower than intake.batchBelowRate (200/s): a busy node does not wait.
-describe('intake batching by default', () => {
-  const sidecar = batchingSidecar();
+describe.each([true, false])('intake batching by default, readerThread: %s', (readerThread) => {
+  const sidecar = batchingSidecar([`intake: {readerThread: ${readerThread}}`]);
 
   const count = () => sidecar.events().length;
 

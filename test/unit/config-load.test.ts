@@ -58,7 +58,13 @@ const DEFAULTS: SidecarConfig = {
   dataDir: 'data',
   log: { level: 'info' },
   status: { intervalMs: 10_000 },
-  intake: { queueSize: 65536, batchDatagrams: 512, batchWaitMs: 1_000, batchBelowRate: 200 },
+  intake: {
+    readerThread: true,
+    queueSize: 65536,
+    batchDatagrams: 512,
+    batchWaitMs: 1_000,
+    batchBelowRate: 200,
+  },
   outbox: { maxBytes: 1024 ** 3, segmentBytes: 64 * 1024 ** 2, fsyncIntervalMs: 100, fsyncRecords: 1000 },
   shutdown: { timeoutMs: 10_000 },
 };
@@ -108,7 +114,7 @@ const FULL: SidecarConfig = {
   dataDir: '/var/lib/sense-sidecar',
   log: { level: 'debug' },
   status: { intervalMs: 90_000 },
-  intake: { queueSize: 1024, batchDatagrams: 8, batchWaitMs: 25, batchBelowRate: 0 },
+  intake: { readerThread: false, queueSize: 1024, batchDatagrams: 8, batchWaitMs: 25, batchBelowRate: 0 },
   outbox: { maxBytes: 256 * 1024 ** 2, segmentBytes: 1024 ** 2, fsyncIntervalMs: 20, fsyncRecords: 50 },
   shutdown: { timeoutMs: 2500 },
 };
@@ -133,6 +139,7 @@ const FULL_ENV: Record<string, string> = {
   SENSE_SIDECAR_DATA_DIR: '/var/lib/sense-sidecar',
   SENSE_SIDECAR_LOG_LEVEL: 'debug',
   SENSE_SIDECAR_STATUS_INTERVAL: '1m30s',
+  SENSE_SIDECAR_INTAKE_READER_THREAD: 'false',
   SENSE_SIDECAR_INTAKE_QUEUE_SIZE: '1024',
   SENSE_SIDECAR_INTAKE_BATCH_DATAGRAMS: '8',
   SENSE_SIDECAR_INTAKE_BATCH_WAIT: '25ms',

@@ -47,6 +47,7 @@ const EXPECTED_PATHS = [
   'dataDir',
   'log.level',
   'status.interval',
+  'intake.readerThread',
   'intake.queueSize',
   'intake.batchDatagrams',
   'intake.batchWait',
@@ -114,5 +115,15 @@ describe('config/sense-sidecar.example.yaml', () => {
         if (!isSection) expect([line, lines[i - 1]?.trim().startsWith('#')]).toEqual([line, true]);
       }
     });
+  });
+
+  it('comments each key with its reference description, so the two cannot drift apart', () => {
+    const lines = text.split('\n');
+    for (const key of CONFIG_KEYS) {
+      const [section, name] = key.path.includes('.') ? key.path.split('.') : [undefined, key.path];
+      const start = section === undefined ? 0 : lines.indexOf(`${section}:`);
+      const at = lines.findIndex((line, i) => i > start && line.trim().startsWith(`${name}:`));
+      expect([key.path, lines[at - 1]?.trim()]).toEqual([key.path, `# ${key.description}`]);
+    }
   });
 });

@@ -1,10 +1,16 @@
 import type { Worker } from 'node:worker_threads';
 import { startReaderThread } from './reader-thread-entry.js';
 import { raceDeadline } from '../core/race-deadline.js';
-import type { Lifecycle } from '../core/lifecycle.js';
-import type { Logger } from '../core/logger.js';
 import { type Datagram, unpackBatch } from './datagram-batch.js';
-import { type HandOffPolicy, IMMEDIATE } from './hand-off-policy.js';
+import {
+  type DatagramSource,
+  type DatagramSourceOptions,
+  DEFAULT_MAX_BATCH,
+  DRAIN_QUIET_MS,
+  logListening,
+  MAX_DRAIN_MS,
+} from './datagram-source.js';
+import { IMMEDIATE } from './hand-off-policy.js';
 import {
   type FromReader,
   type ReaderSettings,
@@ -13,25 +19,6 @@ import {
   type ToReader,
 } from './reader-protocol.js';
 
-export interface UdpSourceOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly receiveBufferBytes: number;
-  readonly allowedSources: readonly string[];
-  /** Datagrams read but not yet taken, at most; more are dropped and counted (`intake.queueSize`). */
-  readonly queueSize: number;
-  /** When the reader hands what it holds over (default: at once). */
-  readonly handOff?: HandOffPolicy;
-  readonly log: Logger;
-  /** A batch is ready to `take` (called on the main thread). */
-  readonly onReadable: () => void;
-  /** Datagrams per hand-off at most (default 512). */
-  readonly maxBatch?: number;
-}
-
-/** How long the socket must be quiet at stop before it is closed, and the most stop waits for that. */
-const QUIET_MS = 100;
-const MAX_DRAIN_MS = 2_000;
 const RESTART_DELAY_MS = 1_000;
 const READER_YOUNG_GENERATION_MB = 2;
 
@@ -43,7 +30,7 @@ const EMPTY: readonly Datagram[] = [];
  * decoder works on, so at most one batch is in transit and the reader's queue is the one bound.
  * If the reader thread dies, it is started again (the datagrams it held are counted as dropped).
  */
-export class UdpSource implements Lifecycle {
+export class ReaderThreadUdpSource implements DatagramSource {
   private readerThread: Worker | undefined;
   private boundPort: number | undefined;
   private pending: Datagram[] | null = null;
@@ -58,7 +45,7 @@ export class UdpSource implements Lifecycle {
     new SharedArrayBuffer(SIGNAL.SLOTS * Int32Array.BYTES_PER_ELEMENT),
   );
 
-  constructor(private readonly options: UdpSourceOptions) {}
+  constructor(private readonly options: DatagramSourceOptions) {}
 
   /** The bound port (useful when configured as 0). */
   get port(): number | undefined {
@@ -85,20 +72,8 @@ export class UdpSource implements Lifecycle {
 
   async start(): Promise<void> {
     if (this.readerThread !== undefined || this.stopping) return;
-    const { host, port, receiveBufferBytes, log } = this.options;
-    const { granted } = await this.spawn(port);
-    // Linux reports twice the size it was asked for (bookkeeping overhead); half of it is usable.
-    if (granted < receiveBufferBytes) {
-      log.warn(
-        { requested: receiveBufferBytes, granted },
-        `the kernel granted a smaller UDP receive buffer than requested; bursts may be lost. ` +
-          `Raise the limit, e.g. sysctl -w net.core.rmem_max=${receiveBufferBytes}`,
-      );
-    }
-    log.info(
-      { host, port: this.boundPort, receiveBufferBytes: granted },
-      'listening for Qlik user events (UDP)',
-    );
+    const { granted } = await this.spawn(this.options.port);
+    logListening(this.options.log, this.options, this.boundPort, granted);
   }
 
   /** The next datagrams, oldest first (empty when none are ready); asks the reader for more. */
@@ -142,9 +117,9 @@ export class UdpSource implements Lifecycle {
       receiveBufferBytes: this.options.receiveBufferBytes,
       allowedSources: [...this.options.allowedSources],
       queueSize: this.options.queueSize,
-      maxBatch: this.options.maxBatch ?? 512,
+      maxBatch: this.options.maxBatch ?? DEFAULT_MAX_BATCH,
       handOff: this.options.handOff ?? IMMEDIATE,
-      quietMs: QUIET_MS,
+      quietMs: DRAIN_QUIET_MS,
       maxDrainMs: MAX_DRAIN_MS,
       signals: this.signals.buffer,
     };
