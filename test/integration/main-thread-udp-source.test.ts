@@ -42,8 +42,7 @@ describe('the socket on the main thread', () => {
     await source.start();
     const port = source.port;
     if (port === undefined) throw new Error('no bound port after start');
-    const arrived = (n: number) =>
-      waitFor(() => source?.totals.received === n, `${n} datagrams received`);
+    const arrived = (n: number) => waitFor(() => source?.totals.received === n, `${n} datagrams received`);
     return { source, port, arrived, lines };
   }
 
