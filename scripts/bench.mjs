@@ -7,7 +7,8 @@
 //   4. latency from datagram sent to event received on NATS at 1,000/s;
 //   5. footprint: RSS idle and at the sustained rate, start → ready;
 //   0. a quiet node: wake-ups, CPU and RSS idle and at 5 and 100 events/s, beside the floor (a
-//      bare socket that only counts datagrams), and the same with intake batching off.
+//      bare socket that only counts datagrams), and the same with intake batching off, with a
+//      longer quiet batch, and with the quiet-node settings (whose paced burst is measured too).
 // Every phase that needs a clean state gets a fresh sidecar, warmed up first (--warm-up) so that
 // the figures are not about JIT compilation; the warm-up is left out of every count.
 // Prints a table on stdout (progress on stderr) and writes everything as JSON (--out).
@@ -115,6 +116,16 @@ const WARM_UP_RATE = 1_000;
 const BATCHING = { datagrams: 1, waitMs: 0 };
 /** The longer quiet batch an operator may pick (`intake.batchWait`), measured beside the defaults. */
 const LONG_WAIT = { waitMs: 5_000 };
+/**
+ * The quiet-node settings an operator may pick (README: A quiet node): the socket on the main
+ * thread and the longer quiet batch. Measured on the quiet node and in the paced burst, which is
+ * what the reader thread is there for.
+ */
+const QUIET_SETTINGS = { readerThread: false, waitMs: 5_000 };
+const QUIET_SETTINGS_ENV = {
+  SENSE_SIDECAR_INTAKE_READER_THREAD: String(QUIET_SETTINGS.readerThread),
+  SENSE_SIDECAR_INTAKE_BATCH_WAIT: `${QUIET_SETTINGS.waitMs}ms`,
+};
 /** A run's latency when it delivered nothing to measure. */
 const NO_LATENCY = { samples: 0, p50Ms: null, p99Ms: null, maxMs: null };
 const JS_WINDOW = 1_000;
@@ -640,6 +651,32 @@ async function main() {
   const share = (n) =>
     n === null || results.ceilings.lower === null ? null : nats.round(n / results.ceilings.lower, 3);
 
+  /** One fresh sidecar (with `env`), `options.burst` datagrams at `rate`: what it received and published. */
+  async function burstRun(label, rate, env = {}) {
+    const run = await sidecarRun({ label, rate, count: options.burst, env });
+    const received =
+      run.sidecarStatus?.receivedAfterWarmUp ??
+      (run.kernelDrops === null ? null : run.sent - run.kernelDrops);
+    const burst = {
+      offered: run.sent,
+      offeredRate: rate,
+      actualRate: run.actualRate,
+      received,
+      receivedShare: received === null ? null : nats.round(received / run.sent, 4),
+      published: run.delivered,
+      lost: run.lost,
+      kernelDrops: run.kernelDrops,
+      sidecarDropped: run.sidecarStatus?.dropped ?? null,
+      throughput: run.throughput,
+      shareOfCeiling: share(run.throughput),
+      run,
+    };
+    progress(
+      `  sent at ${report.int(run.actualRate)}/s: received ${report.int(received)}, published ${report.int(run.delivered)}, lost ${report.int(run.lost)}, kernel drops ${report.int(run.kernelDrops)}`,
+    );
+    return burst;
+  }
+
   // ── 4: latency ────────────────────────────────────────────────────────────────────────────
   progress(`latency: ${report.int(LATENCY_RATE)}/s for ${PROFILE.latencySeconds} s`);
   const latencyRun = await sidecarRun({
@@ -699,6 +736,27 @@ async function main() {
   };
   progress(`  ${quietLine(longWaitQuiet.profile)}; lost ${results.longWait.lost}`);
 
+  // ── the quiet-node settings: the socket on the main thread, the longer batch; and its burst ──
+  progress(
+    `quiet-node settings (intake.readerThread ${QUIET_SETTINGS.readerThread}, batchWait ${QUIET_SETTINGS.waitMs}ms): the quiet node, a burst at ${report.int(BURST_RATE)}/s`,
+  );
+  const settingsQuiet = await quietSidecarRun('quiet-node settings: quiet node', QUIET_SETTINGS_ENV, {
+    heldMs: QUIET_SETTINGS.waitMs,
+  });
+  progress(`  ${quietLine(settingsQuiet.profile)}; lost ${settingsQuiet.lost}`);
+  const settingsBurst = await burstRun(
+    `quiet-node settings: burst ${report.int(options.burst)} at ${report.int(BURST_RATE)}/s`,
+    BURST_RATE,
+    QUIET_SETTINGS_ENV,
+  );
+  results.quietSettings = {
+    ...QUIET_SETTINGS,
+    quiet: settingsQuiet.profile,
+    ratios: quiet.quietRatios(settingsQuiet.profile, floor),
+    lost: settingsQuiet.lost,
+    burst: settingsBurst,
+  };
+
   // ── 2: sustained ──────────────────────────────────────────────────────────────────────────
   const steps = [];
   let best = null;
@@ -741,27 +799,7 @@ async function main() {
     ['flood', 0, `burst ${report.int(options.burst)} as fast as one sender can`],
   ]) {
     progress(label);
-    const run = await sidecarRun({ label, rate, count: options.burst });
-    const received =
-      run.sidecarStatus?.receivedAfterWarmUp ??
-      (run.kernelDrops === null ? null : run.sent - run.kernelDrops);
-    bursts[key] = {
-      offered: run.sent,
-      offeredRate: rate,
-      actualRate: run.actualRate,
-      received,
-      receivedShare: received === null ? null : nats.round(received / run.sent, 4),
-      published: run.delivered,
-      lost: run.lost,
-      kernelDrops: run.kernelDrops,
-      sidecarDropped: run.sidecarStatus?.dropped ?? null,
-      throughput: run.throughput,
-      shareOfCeiling: share(run.throughput),
-      run,
-    };
-    progress(
-      `  sent at ${report.int(run.actualRate)}/s: received ${report.int(received)}, published ${report.int(run.delivered)}, lost ${report.int(run.lost)}, kernel drops ${report.int(run.kernelDrops)}`,
-    );
+    bursts[key] = await burstRun(label, rate);
   }
   results.bursts = bursts;
 

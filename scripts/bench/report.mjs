@@ -111,10 +111,11 @@ function burstText(b) {
 
 /**
  * The quiet node: the floor, the sidecar, the ratios judged, and beside them the same with
- * intake batching off and with a longer quiet batch (each with its ratio to the floor).
+ * intake batching off, with a longer quiet batch and with the quiet-node settings (each with its
+ * ratio to the floor).
  */
 function quietTable(results, check) {
-  const { quiet, batching, longWait } = results;
+  const { quiet, batching, longWait, quietSettings } = results;
   const { floor, sidecar, ratios } = quiet;
   const variant = (v, read, key) =>
     v?.quiet === undefined
@@ -127,6 +128,7 @@ function quietTable(results, check) {
     ratio(ratios[key]),
     variant(batching, read, key),
     variant(longWait, read, key),
+    variant(quietSettings, read, key),
     checkName === undefined ? '' : check[checkName].target,
     checkName === undefined ? '' : verdict(check[checkName].met),
   ];
@@ -155,17 +157,23 @@ function quietTable(results, check) {
         'sidecar / floor',
         batching === undefined ? '' : 'batching off',
         longWait === undefined ? '' : `batchWait ${longWait.waitMs / 1000} s`,
+        quietSettings === undefined ? '' : quietSettingsName(quietSettings),
         'target',
         'met',
       ],
       rows,
-      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
   ].join('\n');
 }
 
+/** The column and row name of the quiet-node settings. */
+function quietSettingsName(settings) {
+  return `readerThread ${settings.readerThread}, batchWait ${settings.waitMs / 1000} s`;
+}
+
 export function table(results) {
-  const { meta, ceilings, sustained, bursts, latency, footprint, batching } = results;
+  const { meta, ceilings, sustained, bursts, latency, footprint, batching, quietSettings } = results;
   const check = Object.fromEntries(results.checks.map((c) => [c.name, c]));
   const udp = ceilings.udp;
   const js = ceilings.jetstream;
@@ -226,6 +234,18 @@ export function table(results) {
       verdict(check.burst.met),
     ],
     [...burstRow(bursts.flood, 'as fast as one sender can'), '', ''],
+    ...(quietSettings === undefined
+      ? []
+      : [
+          [
+            ...burstRow(
+              quietSettings.burst,
+              `at ${int(quietSettings.burst.offeredRate)}/s, quiet-node settings (${quietSettingsName(quietSettings)})`,
+            ),
+            'what the quiet-node settings give up',
+            '',
+          ],
+        ]),
     [
       `latency at ${int(latency.rate)}/s (sent → on NATS)`,
       `p50 ${ms(latency.p50Ms)}, p99 ${ms(latency.p99Ms)}, max ${ms(latency.maxMs)}`,

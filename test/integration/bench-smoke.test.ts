@@ -70,6 +70,9 @@ describe('npm run bench -- --smoke', () => {
       'latency.p99Ms',
       'latency.maxMs',
       'footprint.readyMs',
+      'quietSettings.burst.offered',
+      'quietSettings.burst.received',
+      'quietSettings.burst.published',
     ]) {
       expectNumber(results, path);
     }
@@ -98,6 +101,9 @@ describe('npm run bench -- --smoke', () => {
         'batching.ratios.cpuAt100',
         'longWait.ratios.cpuAt5',
         'longWait.quiet.rates.5.cpuPercent',
+        'quietSettings.ratios.cpuAt5',
+        'quietSettings.ratios.idleRss',
+        'quietSettings.quiet.rates.5.cpuPercent',
       ]) {
         expectNumber(results, path);
       }
@@ -111,7 +117,10 @@ describe('npm run bench -- --smoke', () => {
     expect(at(results, 'meta.sidecarMode')).toMatch(/^(jetstream|core)$/);
     expect(at(results, 'quiet.lost')).toBe(0);
     expect(at(results, 'longWait.lost')).toBe(0);
+    expect(at(results, 'quietSettings.lost')).toBe(0);
+    expect(at(results, 'quietSettings.readerThread')).toBe(false);
     expect(stdout).toContain('quiet node');
+    expect(stdout).toContain('readerThread false, batchWait 5 s');
     expect(at(results, 'checks')).toHaveLength(9);
   }, 120_000);
 });
