@@ -1,7 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { createSourceFilter } from '../config/address-filter.js';
-import { raceDeadline } from '../core/race-deadline.js';
 import { type Datagram, unpackBatch } from './datagram-batch.js';
 import {
   type DatagramSource,
@@ -113,7 +112,7 @@ export class MainThreadUdpSource implements DatagramSource {
       this.closed = true;
       return;
     }
-    await raceDeadline(this.quiet(Date.now() + MAX_DRAIN_MS), deadline);
+    await this.quiet(Math.min(Date.now() + MAX_DRAIN_MS, deadline));
     await new Promise<void>((resolve) => {
       socket.close(() => {
         resolve();
