@@ -1,6 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { createSourceFilter } from '../config/address-filter.js';
 import { type Datagram, unpackBatch } from './datagram-batch.js';
 import {
   type DatagramSource,
@@ -10,8 +9,8 @@ import {
   logListening,
   MAX_DRAIN_MS,
 } from './datagram-source.js';
-import { ArrivalRate, type HandOffPolicy, handOffDelay, IMMEDIATE } from './hand-off-policy.js';
-import { PackingQueue } from './packing-queue.js';
+import { IMMEDIATE } from './hand-off-policy.js';
+import { HeldDatagrams, untilQuiet } from './held-datagrams.js';
 import type { ReaderTotals } from './reader-protocol.js';
 
 const EMPTY: readonly Datagram[] = [];
@@ -28,22 +27,19 @@ const EMPTY: readonly Datagram[] = [];
 export class MainThreadUdpSource implements DatagramSource {
   private socket: Socket | undefined;
   private boundPort: number | undefined;
-  private readonly queue: PackingQueue;
-  private readonly isAllowed: (address: string) => boolean;
-  private readonly handOff: HandOffPolicy;
-  private readonly arrivals = new ArrivalRate();
-  private received = 0;
-  private dropped = 0;
-  private lastDatagramAt = Number.NEGATIVE_INFINITY;
+  private readonly held: HeldDatagrams;
   private waitTimer: NodeJS.Timeout | null = null;
   private notifyScheduled = false;
   private stopping = false;
   private closed = false;
 
   constructor(private readonly options: DatagramSourceOptions) {
-    this.queue = new PackingQueue(options.queueSize, options.maxBatch ?? DEFAULT_MAX_BATCH);
-    this.isAllowed = createSourceFilter(options.allowedSources);
-    this.handOff = options.handOff ?? IMMEDIATE;
+    this.held = new HeldDatagrams({
+      queueSize: options.queueSize,
+      maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
+      allowedSources: options.allowedSources,
+      handOff: options.handOff ?? IMMEDIATE,
+    });
   }
 
   get port(): number | undefined {
@@ -51,15 +47,15 @@ export class MainThreadUdpSource implements DatagramSource {
   }
 
   get depth(): number {
-    return this.queue.length;
+    return this.held.length;
   }
 
   get totals(): ReaderTotals {
-    return { received: this.received, dropped: this.dropped };
+    return this.held.totals;
   }
 
   get exhausted(): boolean {
-    return this.closed && this.queue.length === 0;
+    return this.closed && this.held.length === 0;
   }
 
   async start(): Promise<void> {
@@ -67,7 +63,7 @@ export class MainThreadUdpSource implements DatagramSource {
     const { host, port, receiveBufferBytes, log } = this.options;
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: receiveBufferBytes });
     socket.on('message', (bytes, rinfo) => {
-      this.arrived(bytes, rinfo.address, rinfo.port);
+      if (this.held.arrive(bytes, rinfo.address, rinfo.port, Date.now())) this.schedule();
     });
     await new Promise<void>((resolve, reject) => {
       const failed = (error: Error): void => {
@@ -94,8 +90,8 @@ export class MainThreadUdpSource implements DatagramSource {
       this.schedule();
       return EMPTY;
     }
-    const batch = this.queue.take();
-    if (this.queue.length > 0) this.schedule();
+    const batch = this.held.take();
+    if (this.held.length > 0) this.schedule();
     return batch === undefined ? EMPTY : unpackBatch(batch);
   }
 
@@ -112,7 +108,7 @@ export class MainThreadUdpSource implements DatagramSource {
       this.closed = true;
       return;
     }
-    await this.quiet(Math.min(Date.now() + MAX_DRAIN_MS, deadline));
+    await untilQuiet(this.held, DRAIN_QUIET_MS, Math.min(Date.now() + MAX_DRAIN_MS, deadline));
     await new Promise<void>((resolve) => {
       socket.close(() => {
         resolve();
@@ -124,26 +120,9 @@ export class MainThreadUdpSource implements DatagramSource {
     this.options.onReadable();
   }
 
-  private arrived(bytes: Uint8Array, address: string, port: number): void {
-    const now = Date.now();
-    this.lastDatagramAt = now;
-    this.arrivals.note(now);
-    this.received++;
-    const datagram = { bytes, address, port, receivedAt: now, allowed: this.isAllowed(address) };
-    if (!this.queue.push(datagram)) {
-      this.dropped++;
-      return;
-    }
-    this.schedule();
-  }
-
   /** Milliseconds until what is held is due (0: now), or null when nothing is held. */
   private delay(): number | null {
-    const held = this.queue.length;
-    if (held === 0) return null;
-    const now = Date.now();
-    const oldest = this.queue.oldestReceivedAt() ?? now;
-    return handOffDelay(this.handOff, held, oldest, now, this.closed, this.arrivals.perSecond);
+    return this.held.length === 0 ? null : this.held.delay(Date.now(), this.closed);
   }
 
   /**
@@ -170,14 +149,5 @@ export class MainThreadUdpSource implements DatagramSource {
       this.notifyScheduled = false;
       this.options.onReadable();
     });
-  }
-
-  /** Resolves once no datagram arrived for DRAIN_QUIET_MS, or at `giveUpAt`. */
-  private async quiet(giveUpAt: number): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      if (now - this.lastDatagramAt >= DRAIN_QUIET_MS || now >= giveUpAt) return;
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_QUIET_MS / 4));
-    }
   }
 }

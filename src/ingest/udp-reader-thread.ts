@@ -5,10 +5,8 @@
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createSourceFilter } from '../config/address-filter.js';
 import { packBatch, transferables } from './datagram-batch.js';
-import { ArrivalRate, handOffDelay } from './hand-off-policy.js';
-import { PackingQueue } from './packing-queue.js';
+import { HeldDatagrams, untilQuiet } from './held-datagrams.js';
 import { type FromReader, type ReaderSettings, SIGNAL, type ToReader } from './reader-protocol.js';
 
 /**
@@ -21,27 +19,21 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   const post = (message: FromReader, transfer: ArrayBuffer[] = []): void => {
     port.postMessage(message, transfer);
   };
-  const isAllowed = createSourceFilter(settings.allowedSources);
-  const queue = new PackingQueue(settings.queueSize, settings.maxBatch);
-  let received = 0;
-  let dropped = 0;
+  const held = new HeldDatagrams(settings);
   let reported = { received: 0, dropped: 0, depth: 0 };
   const signals = new Int32Array(settings.signals);
   let handOffScheduled = false;
   // The batching wait (settings.handOff): armed while fewer datagrams are held than it asks for.
   let waitTimer: NodeJS.Timeout | null = null;
   let socketClosed = false;
-  let lastDatagramAt = Number.NEGATIVE_INFINITY;
-  const arrivals = new ArrivalRate();
-
-  const totals = () => ({ received, dropped });
 
   let totalsTimer: NodeJS.Timeout | null = null;
   const reportTotals = (): void => {
     totalsTimer = null;
-    if (received !== reported.received || dropped !== reported.dropped || queue.length !== reported.depth) {
-      reported = { received, dropped, depth: queue.length };
-      post({ type: 'totals', totals: totals(), depth: queue.length });
+    const { received, dropped } = held.totals;
+    if (received !== reported.received || dropped !== reported.dropped || held.length !== reported.depth) {
+      reported = { received, dropped, depth: held.length };
+      post({ type: 'totals', totals: held.totals, depth: held.length });
     }
   };
 
@@ -49,16 +41,14 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   // setImmediate so that the datagrams of one poll of the socket travel together.
   const handOff = (): void => {
     handOffScheduled = false;
-    if (queue.length === 0 && !socketClosed) return;
+    if (held.length === 0 && !socketClosed) return;
     if (Atomics.compareExchange(signals, SIGNAL.WANTED, 1, 0) !== 1) return;
-    const batch = queue.take() ?? packBatch([]);
-    const depth = queue.length;
+    const batch = held.take() ?? packBatch([]);
+    const depth = held.length;
     Atomics.store(signals, SIGNAL.HELD, depth);
-    reported = { received, dropped, depth };
-    post(
-      { type: 'batch', batch, totals: totals(), depth, final: socketClosed && depth === 0 },
-      transferables(batch),
-    );
+    const totals = held.totals;
+    reported = { ...totals, depth };
+    post({ type: 'batch', batch, totals, depth, final: socketClosed && depth === 0 }, transferables(batch));
   };
   const waited = (): void => {
     waitTimer = null;
@@ -66,15 +56,7 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   };
   const scheduleHandOff = (): void => {
     if (handOffScheduled || Atomics.load(signals, SIGNAL.WANTED) !== 1) return;
-    const now = Date.now();
-    const delay = handOffDelay(
-      settings.handOff,
-      queue.length,
-      queue.oldestReceivedAt() ?? now,
-      now,
-      socketClosed,
-      arrivals.perSecond,
-    );
+    const delay = held.delay(Date.now(), socketClosed);
     if (delay > 0) {
       waitTimer ??= setTimeout(waited, delay);
       return;
@@ -92,23 +74,9 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
     recvBufferSize: settings.receiveBufferBytes,
   });
   socket.on('message', (bytes, rinfo) => {
-    const now = Date.now();
-    lastDatagramAt = now;
-    arrivals.note(now);
-    received++;
     totalsTimer ??= setTimeout(reportTotals, TOTALS_INTERVAL_MS);
-    const item = {
-      bytes,
-      address: rinfo.address,
-      port: rinfo.port,
-      receivedAt: now,
-      allowed: isAllowed(rinfo.address),
-    };
-    if (!queue.push(item)) {
-      dropped++;
-      return;
-    }
-    Atomics.store(signals, SIGNAL.HELD, queue.length);
+    if (!held.arrive(bytes, rinfo.address, rinfo.port, Date.now())) return;
+    Atomics.store(signals, SIGNAL.HELD, held.length);
     scheduleHandOff();
   });
   let listening = false;
@@ -126,24 +94,15 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   });
   socket.bind({ address: settings.host, port: settings.port, exclusive: true });
 
-  // Datagrams the kernel already holds count as in flight: keep reading until the socket has
-  // been quiet for a moment (or the drain limit passes), then close it.
   const stop = (): void => {
-    const giveUpAt = Date.now() + settings.maxDrainMs;
-    const check = (): void => {
-      const now = Date.now();
-      if (now - lastDatagramAt < settings.quietMs && now < giveUpAt) {
-        setTimeout(check, settings.quietMs / 4);
-        return;
-      }
+    void untilQuiet(held, settings.quietMs, Date.now() + settings.maxDrainMs).then(() => {
       socket.close(() => {
         socketClosed = true;
         Atomics.store(signals, SIGNAL.CLOSED, 1);
         if (totalsTimer !== null) clearTimeout(totalsTimer);
         scheduleHandOff();
       });
-    };
-    check();
+    });
   };
 
   port.on('message', (message: ToReader) => {
