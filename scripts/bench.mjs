@@ -523,11 +523,30 @@ async function main() {
   });
   await processes.stop(floorChild);
   progress(`  floor: ${quietLine(floor)}`);
+  // The same socket with the stack's libraries imported: how much of the RSS target they take.
+  const librariesChild = processes.startHelper(join(HERE, 'udp-receiver.mjs'), [
+    String(8 * 1024 * 1024),
+    'dependencies',
+  ]);
+  const librariesReady = await helperMessage(librariesChild, 'ready');
+  if (options.warmUp > 0) await send(librariesReady.port, options.warmUp, WARM_UP_RATE, { seed: 1_007 });
+  const librariesRssMb = await quiet.idleRssMb({
+    pid: librariesChild.pid,
+    seconds: quietTimes.settleSeconds + quietTimes.idleSeconds,
+  });
+  await processes.stop(librariesChild);
+  const floorWithLibraries = {
+    imported: librariesReady.imported,
+    idleRssMb: librariesRssMb,
+    overFloor: quiet.ratioOver(librariesRssMb, floor.idle.rssMb),
+  };
+  progress(`  floor with the stack's libraries imported: idle RSS ${librariesRssMb} MB`);
   const quietRun = await quietSidecarRun('quiet node');
   progress(`  sidecar: ${quietLine(quietRun.profile)}, lost ${quietRun.lost}`);
   results.quiet = {
     ...quietTimes,
     floor,
+    floorWithLibraries,
     sidecar: quietRun.profile,
     ratios: quiet.quietRatios(quietRun.profile, floor),
     lost: quietRun.lost,

@@ -41,17 +41,30 @@ export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSecond
   return { idle, rates };
 }
 
+/** RSS after `seconds` of quiet: for a process that is only weighed, not profiled. */
+export async function idleRssMb({ pid, seconds }) {
+  await pause(seconds);
+  return round(memory(pid)?.rssMb ?? null, 1);
+}
+
+/** a / b to two decimals, or null when either is unknown. */
+export function ratioOver(a, b) {
+  return a === null || b === null || b <= 0 ? null : round(a / b, 2);
+}
+
 /** The sidecar's figures over the floor's: what each target is judged on. */
 export function quietRatios(sidecar, floor) {
-  const over = (a, b) => (a === null || b === null || b <= 0 ? null : round(a / b, 2));
   return {
-    idleRss: over(sidecar.idle.rssMb, floor.idle.rssMb),
-    idleCpu: over(sidecar.idle.cpuPercent, floor.idle.cpuPercent),
-    idleWakeups: over(sidecar.idle.wakeupsPerSecond, floor.idle.wakeupsPerSecond),
+    idleRss: ratioOver(sidecar.idle.rssMb, floor.idle.rssMb),
+    idleCpu: ratioOver(sidecar.idle.cpuPercent, floor.idle.cpuPercent),
+    idleWakeups: ratioOver(sidecar.idle.wakeupsPerSecond, floor.idle.wakeupsPerSecond),
     ...Object.fromEntries(
       QUIET_RATES.flatMap((rate) => [
-        [`cpuAt${rate}`, over(sidecar.rates[rate].cpuPercent, floor.rates[rate].cpuPercent)],
-        [`wakeupsAt${rate}`, over(sidecar.rates[rate].wakeupsPerSecond, floor.rates[rate].wakeupsPerSecond)],
+        [`cpuAt${rate}`, ratioOver(sidecar.rates[rate].cpuPercent, floor.rates[rate].cpuPercent)],
+        [
+          `wakeupsAt${rate}`,
+          ratioOver(sidecar.rates[rate].wakeupsPerSecond, floor.rates[rate].wakeupsPerSecond),
+        ],
       ]),
     ),
   };

@@ -164,7 +164,28 @@ function quietTable(results, check) {
       rows,
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
+    ...librariesLine(quiet, results.targets.idleRssOverFloor),
   ].join('\n');
+}
+
+/**
+ * What the stack's libraries alone weigh: the floor's socket with every runtime dependency
+ * imported, idle. Beside the RSS target it shows how much room the target leaves for the rest.
+ */
+function librariesLine(quiet, targetOverFloor) {
+  const libraries = quiet.floorWithLibraries;
+  if (libraries === undefined) return [];
+  const room =
+    libraries.idleRssMb === null || quiet.floor.idle.rssMb === null
+      ? null
+      : quiet.floor.idle.rssMb * targetOverFloor - libraries.idleRssMb;
+  return [
+    '',
+    `The floor with the stack's ${libraries.imported.length} libraries imported (package.json dependencies, ` +
+      `no code of ours), idle: ${mb(libraries.idleRssMb)}, ${ratio(libraries.overFloor)} the floor. ` +
+      `The RSS target (≤ ${targetOverFloor} ×) leaves ${mb(room)} over that for the sidecar's own code, ` +
+      `state and buffers.`,
+  ];
 }
 
 /** The column and row name of the quiet-node settings. */

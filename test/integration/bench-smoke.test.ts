@@ -96,6 +96,8 @@ describe('npm run bench -- --smoke', () => {
         'quiet.sidecar.rates.100.cpuPercent',
         'quiet.sidecar.rates.100.wakeupsPerSecond',
         'quiet.ratios.idleRss',
+        'quiet.floorWithLibraries.idleRssMb',
+        'quiet.floorWithLibraries.overFloor',
         'quiet.ratios.cpuAt5',
         'quiet.ratios.cpuAt100',
         'batching.ratios.cpuAt100',
@@ -121,6 +123,8 @@ describe('npm run bench -- --smoke', () => {
     expect(at(results, 'quietSettings.readerThread')).toBe(false);
     expect(stdout).toContain('quiet node');
     expect(stdout).toContain('readerThread false, batchWait 5 s');
+    expect(at(results, 'quiet.floorWithLibraries.imported')).toContain('@nats-io/transport-node');
+    expect(stdout).toContain("The floor with the stack's");
     expect(at(results, 'checks')).toHaveLength(9);
   }, 120_000);
 });
