@@ -66,7 +66,7 @@ export class HeldDatagrams {
   }
 
   /** Nothing arrived for `quietMs` before `now`. */
-  quietSince(now: number, quietMs: number): boolean {
+  quietFor(now: number, quietMs: number): boolean {
     return now - this.lastArrivalAt >= quietMs;
   }
 }
@@ -78,7 +78,7 @@ export class HeldDatagrams {
 export async function untilQuiet(held: HeldDatagrams, quietMs: number, giveUpAt: number): Promise<void> {
   for (;;) {
     const now = Date.now();
-    if (held.quietSince(now, quietMs) || now >= giveUpAt) return;
+    if (held.quietFor(now, quietMs) || now >= giveUpAt) return;
     await new Promise((resolve) => setTimeout(resolve, Math.min(quietMs / 4, giveUpAt - now)));
   }
 }

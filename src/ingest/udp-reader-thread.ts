@@ -30,10 +30,15 @@ function run(port: NonNullable<typeof parentPort>, settings: ReaderSettings): vo
   let totalsTimer: NodeJS.Timeout | null = null;
   const reportTotals = (): void => {
     totalsTimer = null;
-    const { received, dropped } = held.totals;
-    if (received !== reported.received || dropped !== reported.dropped || held.length !== reported.depth) {
-      reported = { received, dropped, depth: held.length };
-      post({ type: 'totals', totals: held.totals, depth: held.length });
+    const totals = held.totals;
+    const depth = held.length;
+    if (
+      totals.received !== reported.received ||
+      totals.dropped !== reported.dropped ||
+      depth !== reported.depth
+    ) {
+      reported = { ...totals, depth };
+      post({ type: 'totals', totals, depth });
     }
   };
 

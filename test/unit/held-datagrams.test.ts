@@ -53,10 +53,10 @@ describe('the datagrams a socket shell holds', () => {
 
   it('tells how long nothing arrived', () => {
     const held = new HeldDatagrams(options);
-    expect(held.quietSince(0, 100)).toBe(true);
+    expect(held.quietFor(0, 100)).toBe(true);
     held.arrive(bytes('a'), '127.0.0.1', 4000, 1_000);
-    expect(held.quietSince(1_099, 100)).toBe(false);
-    expect(held.quietSince(1_100, 100)).toBe(true);
+    expect(held.quietFor(1_099, 100)).toBe(false);
+    expect(held.quietFor(1_100, 100)).toBe(true);
   });
 
   it('waits at stop until quiet, and no longer than the limit', async () => {
