@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --no-memory-reducer
+#!/usr/bin/env -S node --no-memory-reducer --expose-gc
 import { shippedText } from '../core/shipped-files.js';
 import { type CommandIo, writeLine } from './io.js';
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { KEYS } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
+import { v8HeapTrimmer } from '../observe/heap-trimmer.js';
 import { runtimeNote } from '../core/node-flags.js';
 import { inExecutable, shippedDir } from '../core/shipped-files.js';
 import { defaultOrShipped } from '../rules/load/shipped-paths.js';
@@ -42,6 +43,7 @@ export async function runRunCommand(
     clock: systemClock,
     log,
     version,
+    heapTrimmer: v8HeapTrimmer(),
   });
   if (!created.ok) {
     for (const problem of created.problems) writeLine(io.stderr, problem);

@@ -91,6 +91,7 @@ function readSidecarConfig(input: LoadConfigInput, reader: KeyReader): SidecarCo
     dataDir: read(KEYS.dataDir, context),
     log: { level: read(KEYS.logLevel, context) },
     status: { intervalMs: read(KEYS.statusInterval, context) },
+    memory: { idleTrimAfterMs: read(KEYS.memoryIdleTrimAfter, context) },
     intake: {
       readerThread: read(KEYS.intakeReaderThread, context),
       queueSize: read(KEYS.intakeQueueSize, context),

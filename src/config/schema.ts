@@ -195,6 +195,14 @@ export const KEYS = {
     default: () => 10 * SECOND,
     schema: durationBetween(SECOND, HOUR),
   }),
+  memoryIdleTrimAfter: key<number>({
+    path: 'memory.idleTrimAfter',
+    description:
+      'After this long without a datagram, the heap is collected once and its free pages handed back to the OS (one pause of tens of ms, only if the heap grew by 8 MB since the last time; 0ms: never).',
+    defaultText: '60s',
+    default: () => MINUTE,
+    schema: durationBetween(0, 24 * HOUR),
+  }),
   intakeReaderThread: key<boolean>({
     path: 'intake.readerThread',
     description:

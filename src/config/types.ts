@@ -61,6 +61,7 @@ export interface SidecarConfig {
   dataDir: string;
   log: { level: LogLevel };
   status: { intervalMs: number };
+  memory: { idleTrimAfterMs: number };
   intake: {
     readerThread: boolean;
     queueSize: number;

@@ -11,8 +11,17 @@
  * the main thread and on the reader thread, every 8 seconds for as long as the node stayed
  * quiet: wake-ups for nothing. Collections still run whenever the heap grows; only the timer
  * that tries to shrink an idle heap is gone.
+ *
+ * `--expose-gc`: in its place the sidecar shrinks the heap itself, once per quiet spell, on its
+ * housekeeping tick (memory.idleTrimAfter, observe/idle-trim-policy.ts), through V8's `gc`.
  */
-export const NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
+export const NODE_FLAGS: readonly string[] = ['--no-memory-reducer', '--expose-gc'];
+
+/** What a process started without each of NODE_FLAGS does that it need not. */
+const WITHOUT: Readonly<Record<string, string>> = {
+  '--no-memory-reducer': 'an idle process wakes more often than it needs to',
+  '--expose-gc': 'a quiet node keeps the heap a load grew',
+};
 
 /** The start-up log line about the runtime: its version, its flags and which of ours it lacks. */
 export function runtimeNote(
@@ -22,10 +31,11 @@ export function runtimeNote(
   const missingFlags = NODE_FLAGS.filter((flag) => !execArgv.includes(flag));
   const fields = { node: version, execArgv: [...execArgv], missingFlags };
   if (missingFlags.length === 0) return { fields, msg: `Node.js ${version} with ${NODE_FLAGS.join(' ')}` };
+  const costs = missingFlags.map((flag) => `${flag}: ${WITHOUT[flag] ?? 'see the README'}`).join('; ');
   return {
     fields,
     msg:
-      `Node.js ${version} runs without ${missingFlags.join(' ')}, so an idle process wakes more often ` +
-      `than it needs to; the executable, the service and npx pass it (node ${NODE_FLAGS.join(' ')} dist/cli/main.js ...)`,
+      `Node.js ${version} runs without ${missingFlags.join(' ')} (${costs}); ` +
+      `the executable, the service and npx pass them (node ${NODE_FLAGS.join(' ')} dist/cli/main.js ...)`,
   };
 }

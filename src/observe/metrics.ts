@@ -74,6 +74,8 @@ export interface MetricSources {
   intake?(): { readonly depth: number; readonly capacity: number };
   /** Optional: the heap in use after the last full collection (LiveHeap); null before the first. */
   liveHeap?(): { readonly bytes: number | null; readonly fullCollections: number };
+  /** Optional: the idle trims so far (memory.idleTrimAfter). */
+  heapTrims?(): { readonly count: number; readonly releasedBytes: number; readonly seconds: number };
 }
 
 export interface SidecarMetrics {
@@ -167,6 +169,20 @@ export function createSidecarMetrics(
       'Heap in use right after the last full garbage collection: the live set (heap used and RSS also count garbage not yet collected).',
       () => liveHeap().bytes,
     );
+  }
+  if (sources.heapTrims !== undefined) {
+    const trims = sources.heapTrims.bind(sources);
+    total(
+      'heap_trims_total',
+      'Memory-reducing collections of a quiet node (memory.idleTrimAfter): one per quiet spell at most.',
+      () => trims().count,
+    );
+    total(
+      'heap_trim_released_bytes_total',
+      'Heap handed back to the OS by the idle trims.',
+      () => trims().releasedBytes,
+    );
+    total('heap_trim_seconds_total', 'Time the idle trims paused the main thread.', () => trims().seconds);
   }
   if (sources.intake !== undefined) {
     const intake = sources.intake.bind(sources);

@@ -48,12 +48,16 @@ import { RejectSummary } from './reject-summary.js';
 import { startPeriodicWork } from './periodic-work.js';
 import { buildStatus, type RulesStatus } from './status.js';
 import { outboxFullNotice } from './system-alerts.js';
+import { IdleTrimPolicy } from '../observe/idle-trim-policy.js';
+import type { HeapTrimmer } from '../observe/heap-trimmer.js';
 
 export interface SidecarDeps {
   readonly config: SidecarConfig;
   readonly clock: Clock;
   readonly log: Logger;
   readonly version: string;
+  /** Hands the idle heap back to the OS (memory.idleTrimAfter); without it, never. */
+  readonly heapTrimmer?: HeapTrimmer | null;
 }
 
 const STATE_FILE = 'state.json';
@@ -66,6 +70,8 @@ const YIELD_EVERY = 64;
  * rejected datagrams summarised in the log: one wake-up for the three.
  */
 const TICK_INTERVAL_MS = 5_000;
+/** A quiet spell's trim is skipped unless the heap grew this much since the last (IdleTrimPolicy). */
+const TRIM_MIN_GROWTH_BYTES = 8 * 1024 * 1024;
 /** Counts kept at least this far back even when no rule asks for a window. */
 const MIN_COUNT_HORIZON_MS = 60_000;
 
@@ -88,6 +94,8 @@ export class Sidecar implements Lifecycle {
   private readonly observe: ObserveServer | null;
   private readonly metrics: SidecarMetrics | null;
   private readonly liveHeap = new LiveHeap();
+  private readonly idleTrim: IdleTrimPolicy;
+  private readonly heapTrims = { count: 0, releasedBytes: 0, seconds: 0 };
   private readonly source: DatagramSource;
   private readonly reloader: RulesReloader;
   private readonly rejectSummary = new RejectSummary();
@@ -179,6 +187,10 @@ export class Sidecar implements Lifecycle {
   ) {
     const { config, clock, log } = deps;
     this.startedAt = clock.now();
+    this.idleTrim = new IdleTrimPolicy(
+      { afterMs: config.memory.idleTrimAfterMs, minGrowthBytes: TRIM_MIN_GROWTH_BYTES },
+      this.startedAt,
+    );
     const { ruleSet } = judge.evaluator.rules;
     this.rulesStatus = { rules: ruleSet.rules.length, files: [...ruleSet.files], lastReload: null };
     this.subjects = createSubjects(config.nats.subjectPrefix, config.node);
@@ -229,6 +241,7 @@ export class Sidecar implements Lifecycle {
             info: () => ({ node: config.node, version: deps.version }),
             intake: () => ({ depth: this.source.depth, capacity: config.intake.queueSize }),
             liveHeap: () => this.liveHeap,
+            heapTrims: () => this.heapTrims,
           },
           { defaultMetrics: false },
         )
@@ -352,6 +365,23 @@ export class Sidecar implements Lifecycle {
     );
   }
 
+  /** One memory-reducing collection once the node has been quiet long enough (IdleTrimPolicy). */
+  private trimIfIdle(now: number): void {
+    const trimmer = this.deps.heapTrimmer;
+    if (trimmer === undefined || trimmer === null) return;
+    if (!this.idleTrim.due(now, this.source.totals.received, trimmer.heapBytes())) return;
+    const trim = trimmer.trim();
+    this.idleTrim.trimmed(trim.afterBytes);
+    this.heapTrims.count++;
+    this.heapTrims.releasedBytes += Math.max(0, trim.beforeBytes - trim.afterBytes);
+    this.heapTrims.seconds += trim.ms / 1000;
+    const mb = (bytes: number): number => Number((bytes / 1024 ** 2).toFixed(1));
+    this.deps.log.info(
+      { heapBeforeMb: mb(trim.beforeBytes), heapAfterMb: mb(trim.afterBytes), ms: Math.round(trim.ms) },
+      'idle: heap trimmed',
+    );
+  }
+
   /** Received and intake drops are counted by the socket's reader; brought in here. */
   private syncCounters(): StageCounters {
     const { received, dropped } = this.source.totals;
@@ -372,7 +402,9 @@ export class Sidecar implements Lifecycle {
     for (;;) {
       if (this.tickDue) {
         this.tickDue = false;
-        await this.processor.tick(this.deps.clock.now());
+        const now = this.deps.clock.now();
+        await this.processor.tick(now);
+        this.trimIfIdle(now);
       }
       if (this.snapshotDue) {
         this.snapshotDue = false;

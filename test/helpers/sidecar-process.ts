@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/core/node-flags.js';
 import { waitFor } from './wait.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -17,7 +18,10 @@ export interface Executable {
   readonly args?: readonly string[];
 }
 
-/** The real `sense-sidecar run` process, built to dist/, with a config file written for the test. */
+/**
+ * The real `sense-sidecar run` process, built to dist/, with a config file written for the test,
+ * started with the Node.js flags its launchers pass.
+ */
 export class SidecarProcess {
   readonly logs: LogLine[] = [];
   stderr = '';
@@ -67,7 +71,7 @@ export class SidecarProcess {
     const args = [command, '--config', configPath];
     const child =
       executable === undefined
-        ? spawn(process.execPath, [CLI, ...args], {
+        ? spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], {
             cwd: dir,
             env: { ...process.env, ...env },
             stdio: ['ignore', 'pipe', 'pipe'],

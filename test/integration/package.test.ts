@@ -117,7 +117,7 @@ describe('release archives', () => {
       // The executable carries its Node.js flags (SEA execArgv): nobody types them.
       expect(sidecar.logs.find((l) => 'missingFlags' in l)).toMatchObject({
         missingFlags: [],
-        execArgv: ['--no-memory-reducer'],
+        execArgv: ['--no-memory-reducer', '--expose-gc'],
       });
       await sendDatagrams(udpPort, [
         "/qseow-proxy-session/;SENSE-NODE1;Start session;CORP;jdoe;AppAccess;/hub/;Start session for user 'CORP\\jdoe'",

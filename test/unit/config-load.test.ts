@@ -58,6 +58,7 @@ const DEFAULTS: SidecarConfig = {
   dataDir: 'data',
   log: { level: 'info' },
   status: { intervalMs: 10_000 },
+  memory: { idleTrimAfterMs: 60_000 },
   intake: {
     readerThread: true,
     queueSize: 65536,
@@ -114,6 +115,7 @@ const FULL: SidecarConfig = {
   dataDir: '/var/lib/sense-sidecar',
   log: { level: 'debug' },
   status: { intervalMs: 90_000 },
+  memory: { idleTrimAfterMs: 60_000 },
   intake: { readerThread: false, queueSize: 1024, batchDatagrams: 8, batchWaitMs: 25, batchBelowRate: 0 },
   outbox: { maxBytes: 256 * 1024 ** 2, segmentBytes: 1024 ** 2, fsyncIntervalMs: 20, fsyncRecords: 50 },
   shutdown: { timeoutMs: 2500 },

@@ -112,7 +112,7 @@ describe('service install on Linux', () => {
     expect(calls).toEqual([]);
     expect(result.out).toContain('# /etc/systemd/system/edge-sidecar.service\n');
     expect(result.out).toContain(
-      `ExecStart=/opt/node/bin/node --no-memory-reducer /opt/sense-sidecar/dist/cli/main.js run --config ${GOOD}\n`,
+      `ExecStart=/opt/node/bin/node --no-memory-reducer --expose-gc /opt/sense-sidecar/dist/cli/main.js run --config ${GOOD}\n`,
     );
     expect(result.out).toContain(`ReadWritePaths=${dir}/state\n`);
     expect(result.out).toContain('TimeoutStopSec=25s\n');

@@ -88,7 +88,7 @@ describe('systemd unit', () => {
       launch: launchOf('/usr/bin/node', '/opt/sense sidecar/dist/cli/main.js'),
     });
     expect(new Map(section(unit, 'Service')).get('ExecStart')).toBe(
-      '/usr/bin/node --no-memory-reducer "/opt/sense sidecar/dist/cli/main.js" aggregate --config /etc/sense-sidecar/sidecar.yaml',
+      '/usr/bin/node --no-memory-reducer --expose-gc "/opt/sense sidecar/dist/cli/main.js" aggregate --config /etc/sense-sidecar/sidecar.yaml',
     );
     expect(unit).toContain('Description=sense-aggregator:');
   });
@@ -166,7 +166,7 @@ describe('launch', () => {
     expect(launchOf('/usr/bin/node', '/opt/s/dist/cli/main.js')).toEqual({
       command: '/usr/bin/node',
       prefix: ['/opt/s/dist/cli/main.js'],
-      nodeFlags: ['--no-memory-reducer'],
+      nodeFlags: ['--no-memory-reducer', '--expose-gc'],
     });
     expect(() => launchOf('/usr/bin/node', undefined)).toThrow(/dist\/cli\/main.js/);
     expect(serviceArgs({ ...LINUX, program: 'aggregator' })).toEqual([
