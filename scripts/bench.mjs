@@ -68,6 +68,8 @@ const PROFILE = values.smoke
       latencySeconds: 2,
       warmUp: 500,
       quiet: { settleSeconds: 1, idleSeconds: 2, rateSeconds: 2 },
+      // memory.idleTrimAfter for the runs that wait for the idle trim (null: the default, 60 s)
+      trimAfterSeconds: 1,
       ceilingSeconds: 1,
       settleMs: 1_000,
       progressMs: 1_000,
@@ -81,6 +83,7 @@ const PROFILE = values.smoke
       latencySeconds: 10,
       warmUp: 3_000,
       quiet: { settleSeconds: 5, idleSeconds: 20, rateSeconds: 20 },
+      trimAfterSeconds: null,
       ceilingSeconds: 5,
       settleMs: 2_000,
       progressMs: 5_000,
@@ -163,6 +166,9 @@ const { averageEventBytes } = await import('./bench/message-size.mjs');
 const { readKernelUdpDrops } = await import('../dist/ingest/kernel-udp-drops.js');
 // The sidecar is started as its launchers start it (the executable, the service, npx).
 const { NODE_FLAGS } = await import('../dist/core/node-flags.js');
+// memory.idleTrimAfter's default, which the full run leaves as it is.
+const DEFAULT_TRIM_AFTER_SECONDS =
+  (await import('../dist/config/schema.js')).KEYS.memoryIdleTrimAfter.default() / 1000;
 const HERE = fileURLToPath(new URL('./bench/', import.meta.url));
 
 // `npm run bench | head`: a reader that goes away is not an error of the benchmark.
@@ -270,7 +276,11 @@ function quietLine(p) {
   const at = (rate) =>
     `${rate}/s ${report.pct(p.rates[rate].cpuPercent)} CPU, ${report.num(p.rates[rate].wakeupsPerSecond)} wake-ups/s`;
   return (
-    `idle ${report.num(p.idle.wakeupsPerSecond)} wake-ups/s, ${report.pct(p.idle.cpuPercent)} CPU, RSS ${report.mb(p.idle.rssMb)}; ` +
+    `idle ${report.num(p.idle.wakeupsPerSecond)} wake-ups/s, ${report.pct(p.idle.cpuPercent)} CPU, RSS ${report.mb(p.idle.rssMb)}` +
+    (p.idle.rssAfterTrimMb === undefined
+      ? ''
+      : ` (${report.mb(p.idle.rssAfterTrimMb)} after the idle trim, ${report.ms(p.idle.trimMs)})`) +
+    '; ' +
     quiet.QUIET_RATES.map(at).join('; ')
   );
 }
@@ -349,10 +359,17 @@ async function main() {
    * One fresh sidecar, warmed up like every other, then the quiet-node profile (idle, then 5 and
    * 100 events/s); everything it was sent must arrive.
    */
-  async function quietSidecarRun(label, env = {}, { heldMs = 0 } = {}) {
+  async function quietSidecarRun(label, env = {}, { heldMs = 0, trim = false } = {}) {
     // Settled means nothing arrived for longer than the reader may hold a datagram.
     const settleMs = PROFILE.settleMs + heldMs;
-    const { udpPort, counter, sidecar } = await freshSidecar(env);
+    const trimEnv =
+      trim && PROFILE.trimAfterSeconds !== null
+        ? { SENSE_SIDECAR_MEMORY_IDLE_TRIM_AFTER: `${PROFILE.trimAfterSeconds}s` }
+        : {};
+    const { udpPort, counter, sidecar } = await freshSidecar({ ...env, ...trimEnv });
+    // After the idle window, the idle trim: its delay and two housekeeping ticks (5 s each).
+    const trimWaitMs = ((PROFILE.trimAfterSeconds ?? DEFAULT_TRIM_AFTER_SECONDS) + 15) * 1000;
+    const afterIdle = trim ? () => quiet.afterTrim(sidecar, trimWaitMs) : undefined;
     let sent = 0;
     const sendAt = async (rate, count, onStart, seed = undefined) => {
       const result = await send(udpPort, count, rate, { onStart, ...(seed === undefined ? {} : { seed }) });
@@ -366,7 +383,7 @@ async function main() {
         settleMs,
         deadlineMs: 60_000,
       });
-      const profile = await quiet.quietProfile({ pid: sidecar.pid, ...PROFILE.quiet, sendAt });
+      const profile = await quiet.quietProfile({ pid: sidecar.pid, ...PROFILE.quiet, sendAt, afterIdle });
       const settled = await nats.settle(async () => [counter.count], sent, {
         settleMs,
         deadlineMs: 60_000,
@@ -541,7 +558,7 @@ async function main() {
     overFloor: quiet.ratioOver(librariesRssMb, floor.idle.rssMb),
   };
   progress(`  floor with the stack's libraries imported: idle RSS ${librariesRssMb} MB`);
-  const quietRun = await quietSidecarRun('quiet node');
+  const quietRun = await quietSidecarRun('quiet node', {}, { trim: true });
   progress(`  sidecar: ${quietLine(quietRun.profile)}, lost ${quietRun.lost}`);
   results.quiet = {
     ...quietTimes,
@@ -761,6 +778,7 @@ async function main() {
   );
   const settingsQuiet = await quietSidecarRun('quiet-node settings: quiet node', QUIET_SETTINGS_ENV, {
     heldMs: QUIET_SETTINGS.waitMs,
+    trim: true,
   });
   progress(`  ${quietLine(settingsQuiet.profile)}; lost ${settingsQuiet.lost}`);
   const settingsBurst = await burstRun(

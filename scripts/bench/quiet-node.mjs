@@ -23,13 +23,15 @@ function reading(meter) {
  * Idle for `idleSeconds` (after `settleSeconds` of quiet, so the warm-up's own tail is not
  * counted), then `rateSeconds` at each of QUIET_RATES. `sendAt(rate, count, onStart)` sends and
  * resolves with the sender's result; the CPU window opens at `onStart` (after the sender's own
- * start-up).
+ * start-up). `afterIdle()`, when given, runs after the idle window, still idle, and what it
+ * resolves with is added to the idle figures.
  */
-export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSeconds, sendAt }) {
+export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSeconds, sendAt, afterIdle }) {
   await pause(settleSeconds);
   const idleMeter = threadMeter(pid);
   await pause(idleSeconds);
   const idle = { ...reading(idleMeter), rssMb: round(memory(pid)?.rssMb ?? null, 1) };
+  if (afterIdle !== undefined) Object.assign(idle, await afterIdle());
   const rates = {};
   for (const rate of QUIET_RATES) {
     let meter = threadMeter(pid);
@@ -39,6 +41,16 @@ export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSecond
     rates[rate] = { ...reading(meter), sent: sent.sent };
   }
   return { idle, rates };
+}
+
+/**
+ * The idle trim (memory.idleTrimAfter) of a sidecar that has been idle for a while: waits for
+ * its first one (the quiet spell began at the end of the warm-up), then the RSS it left.
+ */
+export async function afterTrim(sidecar, timeoutMs) {
+  const trim = await sidecar.firstTrim(timeoutMs);
+  if (trim === null) return { trimMs: null, rssAfterTrimMb: null };
+  return { trimMs: trim.ms ?? null, rssAfterTrimMb: round(memory(sidecar.pid)?.rssMb ?? null, 1) };
 }
 
 /** RSS after `seconds` of quiet: for a process that is only weighed, not profiled. */
@@ -56,6 +68,7 @@ export function ratioOver(a, b) {
 export function quietRatios(sidecar, floor) {
   return {
     idleRss: ratioOver(sidecar.idle.rssMb, floor.idle.rssMb),
+    idleRssAfterTrim: ratioOver(sidecar.idle.rssAfterTrimMb ?? null, floor.idle.rssMb),
     idleCpu: ratioOver(sidecar.idle.cpuPercent, floor.idle.cpuPercent),
     idleWakeups: ratioOver(sidecar.idle.wakeupsPerSecond, floor.idle.wakeupsPerSecond),
     ...Object.fromEntries(

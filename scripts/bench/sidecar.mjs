@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { start, stop } from './processes.mjs';
 
 const READY = 'sense-sidecar ready';
+const TRIMMED = 'idle: heap trimmed';
 const KEEP_LINES = 200;
 
 /** Our own environment without SENSE_SIDECAR_* (an unknown one would stop the sidecar with exit 2). */
@@ -19,6 +20,8 @@ export class Sidecar {
   notable = [];
   readyMs = null;
   stderr = '';
+  /** Its idle heap trims (memory.idleTrimAfter), as logged: heapBeforeMb, heapAfterMb, ms. */
+  trims = [];
 
   constructor(child, config) {
     this.child = child;
@@ -102,6 +105,7 @@ export class Sidecar {
     }
     this.tail.push(entry);
     if (this.tail.length > KEEP_LINES) this.tail.shift();
+    if (entry.msg === TRIMMED) this.trims.push(entry);
     const text = `${entry.msg ?? ''}`;
     // Alerts are the rules at work (the load trips some), not news about the sidecar.
     const alert = /^alert (firing|resolved)/.test(text);
@@ -119,6 +123,15 @@ export class Sidecar {
     const lines = this.tail.slice(-15).map((e) => `  log: ${e.msg ?? JSON.stringify(e)}`);
     if (this.stderr.trim() !== '') lines.push(`  stderr: ${this.stderr.trim().slice(-1_500)}`);
     return lines.join('\n');
+  }
+
+  /** Resolves with its first idle trim (logged), or null if none came within `timeoutMs`. */
+  async firstTrim(timeoutMs) {
+    const deadline = performance.now() + timeoutMs;
+    while (this.trims.length === 0 && performance.now() < deadline && this.child.exitCode === null) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return this.trims[0] ?? null;
   }
 
   /** SIGTERM (graceful: it publishes what is in flight and a last status), SIGKILL after 20 s. */

@@ -43,7 +43,7 @@ describe('npm run bench -- --smoke', () => {
     dirs.push(dir);
     const out = join(dir, 'bench.json');
     const { stdout } = await run(process.execPath, [SCRIPT, '--smoke', '--out', out], {
-      timeout: 110_000,
+      timeout: 170_000,
       maxBuffer: 16 * 1024 * 1024,
     });
     expect(stdout).toContain('ceiling: bare UDP receiver');
@@ -96,6 +96,10 @@ describe('npm run bench -- --smoke', () => {
         'quiet.sidecar.rates.100.cpuPercent',
         'quiet.sidecar.rates.100.wakeupsPerSecond',
         'quiet.ratios.idleRss',
+        'quiet.sidecar.idle.rssAfterTrimMb',
+        'quiet.sidecar.idle.trimMs',
+        'quiet.ratios.idleRssAfterTrim',
+        'quietSettings.quiet.idle.rssAfterTrimMb',
         'quiet.floorWithLibraries.idleRssMb',
         'quiet.floorWithLibraries.overFloor',
         'quiet.ratios.cpuAt5',
@@ -125,6 +129,7 @@ describe('npm run bench -- --smoke', () => {
     expect(stdout).toContain('readerThread false, batchWait 5 s');
     expect(at(results, 'quiet.floorWithLibraries.imported')).toContain('@nats-io/transport-node');
     expect(stdout).toContain("The floor with the stack's");
+    expect(stdout).toContain('idle RSS after the idle trim');
     expect(at(results, 'checks')).toHaveLength(9);
-  }, 120_000);
+  }, 180_000);
 });
