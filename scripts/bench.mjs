@@ -367,9 +367,9 @@ async function main() {
         ? { SENSE_SIDECAR_MEMORY_IDLE_TRIM_AFTER: `${PROFILE.trimAfterSeconds}s` }
         : {};
     const { udpPort, counter, sidecar } = await freshSidecar({ ...env, ...trimEnv });
-    // After the idle window, the idle trim: its delay and two housekeeping ticks (5 s each).
-    const trimWaitMs = ((PROFILE.trimAfterSeconds ?? DEFAULT_TRIM_AFTER_SECONDS) + 15) * 1000;
-    const afterIdle = trim ? () => quiet.afterTrim(sidecar, trimWaitMs) : undefined;
+    // After the rates, the idle trim: its delay, the reader's hold and two housekeeping ticks.
+    const trimWaitMs = ((PROFILE.trimAfterSeconds ?? DEFAULT_TRIM_AFTER_SECONDS) + 15) * 1000 + heldMs;
+    const thenIdle = trim ? () => quiet.afterTrim(sidecar, trimWaitMs) : undefined;
     let sent = 0;
     const sendAt = async (rate, count, onStart, seed = undefined) => {
       const result = await send(udpPort, count, rate, { onStart, ...(seed === undefined ? {} : { seed }) });
@@ -383,7 +383,7 @@ async function main() {
         settleMs,
         deadlineMs: 60_000,
       });
-      const profile = await quiet.quietProfile({ pid: sidecar.pid, ...PROFILE.quiet, sendAt, afterIdle });
+      const profile = await quiet.quietProfile({ pid: sidecar.pid, ...PROFILE.quiet, sendAt, thenIdle });
       const settled = await nats.settle(async () => [counter.count], sent, {
         settleMs,
         deadlineMs: 60_000,

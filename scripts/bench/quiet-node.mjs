@@ -23,15 +23,15 @@ function reading(meter) {
  * Idle for `idleSeconds` (after `settleSeconds` of quiet, so the warm-up's own tail is not
  * counted), then `rateSeconds` at each of QUIET_RATES. `sendAt(rate, count, onStart)` sends and
  * resolves with the sender's result; the CPU window opens at `onStart` (after the sender's own
- * start-up). `afterIdle()`, when given, runs after the idle window, still idle, and what it
- * resolves with is added to the idle figures.
+ * start-up). `thenIdle()`, when given, runs after the rates, as the node goes idle again, and
+ * what it resolves with is added to the idle figures: it comes last so that nothing it waits
+ * for (the idle trim) changes the figures at the rates, which a node busy all day never pays.
  */
-export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSeconds, sendAt, afterIdle }) {
+export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSeconds, sendAt, thenIdle }) {
   await pause(settleSeconds);
   const idleMeter = threadMeter(pid);
   await pause(idleSeconds);
   const idle = { ...reading(idleMeter), rssMb: round(memory(pid)?.rssMb ?? null, 1) };
-  if (afterIdle !== undefined) Object.assign(idle, await afterIdle());
   const rates = {};
   for (const rate of QUIET_RATES) {
     let meter = threadMeter(pid);
@@ -40,15 +40,16 @@ export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSecond
     });
     rates[rate] = { ...reading(meter), sent: sent.sent };
   }
+  if (thenIdle !== undefined) Object.assign(idle, await thenIdle());
   return { idle, rates };
 }
 
 /**
- * The idle trim (memory.idleTrimAfter) of a sidecar that has been idle for a while: waits for
- * its first one (the quiet spell began at the end of the warm-up), then the RSS it left.
+ * The idle trim (memory.idleTrimAfter) of a sidecar that has just gone quiet: waits for its next
+ * one, then reads the RSS it left.
  */
 export async function afterTrim(sidecar, timeoutMs) {
-  const trim = await sidecar.firstTrim(timeoutMs);
+  const trim = await sidecar.nextTrim(timeoutMs);
   if (trim === null) return { trimMs: null, rssAfterTrimMb: null };
   return { trimMs: trim.ms ?? null, rssAfterTrimMb: round(memory(sidecar.pid)?.rssMb ?? null, 1) };
 }

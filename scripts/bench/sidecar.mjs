@@ -125,13 +125,14 @@ export class Sidecar {
     return lines.join('\n');
   }
 
-  /** Resolves with its first idle trim (logged), or null if none came within `timeoutMs`. */
-  async firstTrim(timeoutMs) {
+  /** Resolves with its next idle trim (logged) from now on, or null if none came within `timeoutMs`. */
+  async nextTrim(timeoutMs) {
+    const seen = this.trims.length;
     const deadline = performance.now() + timeoutMs;
-    while (this.trims.length === 0 && performance.now() < deadline && this.child.exitCode === null) {
+    while (this.trims.length === seen && performance.now() < deadline && this.child.exitCode === null) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    return this.trims[0] ?? null;
+    return this.trims[seen] ?? null;
   }
 
   /** SIGTERM (graceful: it publishes what is in flight and a last status), SIGKILL after 20 s. */
