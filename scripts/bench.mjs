@@ -16,7 +16,7 @@
 //   npm run bench -- --smoke      # a few seconds of everything (CI)
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { copyFileSync, cpSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -398,6 +398,50 @@ async function main() {
   }
 
   /**
+   * The floor with the durable round (durable-floor.mjs): held for the quiet-node settings'
+   * batch, written, fdatasync'd, published to JetStream and acknowledged, and nothing else. The
+   * same warm-up and quiet profile as the floor; everything sent must be published.
+   */
+  async function durableFloorRun(floor) {
+    const dir = join(tmp, 'durable-floor');
+    mkdirSync(dir, { recursive: true });
+    const child = processes.startHelper(join(HERE, 'durable-floor.mjs'), [
+      JSON.stringify({
+        url: server.url,
+        stream: 'DURABLE_FLOOR',
+        subject: 'floor',
+        dir,
+        batchWaitMs: QUIET_SETTINGS.waitMs,
+        recvBufferSize: 8 * 1024 * 1024,
+      }),
+    ]);
+    const { port } = await helperMessage(child, 'ready');
+    let sent = 0;
+    const sendAt = async (rate, count, onStart = () => {}, seed = undefined) => {
+      const result = await send(port, count, rate, { onStart, ...(seed === undefined ? {} : { seed }) });
+      sent += result.sent;
+      return result;
+    };
+    const published = async () => [(await helperMessage(child, 'report', true)).published];
+    const settleOptions = { settleMs: PROFILE.settleMs + QUIET_SETTINGS.waitMs, deadlineMs: 60_000 };
+    try {
+      if (options.warmUp > 0) await sendAt(WARM_UP_RATE, options.warmUp, () => {}, 1_007);
+      await nats.settle(published, sent, settleOptions);
+      const profile = await quiet.quietProfile({ pid: child.pid, ...PROFILE.quiet, sendAt });
+      const settled = await nats.settle(published, sent, settleOptions);
+      return {
+        batchWaitMs: QUIET_SETTINGS.waitMs,
+        profile,
+        ratios: quiet.quietRatios(profile, floor),
+        lost: sent - settled.counts[0],
+      };
+    } finally {
+      await processes.stop(child);
+      await server.jsm.streams.delete('DURABLE_FLOOR').catch(() => {});
+    }
+  }
+
+  /**
    * One fresh sidecar: start, optionally something before the load, `count` datagrams at
    * `rate`, drain, read its counters, stop. Everything measured about that run.
    */
@@ -558,12 +602,15 @@ async function main() {
     overFloor: quiet.ratioOver(librariesRssMb, floor.idle.rssMb),
   };
   progress(`  floor with the stack's libraries imported: idle RSS ${librariesRssMb} MB`);
+  const durableFloor = await durableFloorRun(floor);
+  progress(`  floor with the durable round: ${quietLine(durableFloor.profile)}, lost ${durableFloor.lost}`);
   const quietRun = await quietSidecarRun('quiet node', {}, { trim: true });
   progress(`  sidecar: ${quietLine(quietRun.profile)}, lost ${quietRun.lost}`);
   results.quiet = {
     ...quietTimes,
     floor,
     floorWithLibraries,
+    durableFloor,
     sidecar: quietRun.profile,
     ratios: quiet.quietRatios(quietRun.profile, floor),
     lost: quietRun.lost,

@@ -188,6 +188,7 @@ function quietTable(results, check) {
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
     ...librariesLine(quiet, results.targets.idleRssOverFloor),
+    ...durableLine(quiet, results.targets.cpuAt5OverFloor),
   ].join('\n');
 }
 
@@ -208,6 +209,31 @@ function librariesLine(quiet, targetOverFloor) {
       `no code of ours), idle: ${mb(libraries.idleRssMb)}, ${ratio(libraries.overFloor)} the floor. ` +
       `The RSS target (≤ ${targetOverFloor} ×) leaves ${mb(room)} over that for the sidecar's own code, ` +
       `state and buffers.`,
+  ];
+}
+
+/**
+ * What the durable round alone costs at the quiet rates: the floor's socket that holds, writes,
+ * syncs and publishes with acknowledgements, and does nothing else. Beside the CPU target at
+ * 5 events/s it shows how much the target leaves for the rest of the sidecar.
+ */
+function durableLine(quiet, targetOverFloor) {
+  const durable = quiet.durableFloor;
+  if (durable === undefined) return [];
+  const at = (rate) =>
+    `${pct(durable.profile.rates[rate].cpuPercent)} (${ratio(durable.ratios[`cpuAt${rate}`])} the floor)`;
+  const floorAt5 = quiet.floor.rates[5].cpuPercent;
+  const room =
+    floorAt5 === null || durable.profile.rates[5].cpuPercent === null
+      ? null
+      : floorAt5 * targetOverFloor - durable.profile.rates[5].cpuPercent;
+  return [
+    '',
+    `The floor with the durable round and nothing else (held up to ${durable.batchWaitMs / 1000} s, written and ` +
+      `fdatasync'd, published to JetStream, each acknowledged; lost ${int(durable.lost)}): ` +
+      `CPU at 5 events/s ${at(5)}, at 100 events/s ${at(100)}; idle ${pct(durable.profile.idle.cpuPercent)}, ` +
+      `RSS ${mb(durable.profile.idle.rssMb)}. The CPU target at 5 events/s (≤ ${targetOverFloor} ×) leaves ` +
+      `${room === null ? NA : `${room.toFixed(2)} %`} of a core over that for decoding, state, rules, status and metrics.`,
   ];
 }
 

@@ -102,6 +102,9 @@ describe('npm run bench -- --smoke', () => {
         'quietSettings.quiet.idle.rssAfterTrimMb',
         'quiet.floorWithLibraries.idleRssMb',
         'quiet.floorWithLibraries.overFloor',
+        'quiet.durableFloor.profile.rates.5.cpuPercent',
+        'quiet.durableFloor.ratios.cpuAt5',
+        'quiet.durableFloor.profile.idle.rssMb',
         'quiet.ratios.cpuAt5',
         'quiet.ratios.cpuAt100',
         'batching.ratios.cpuAt100',
@@ -130,6 +133,8 @@ describe('npm run bench -- --smoke', () => {
     expect(at(results, 'quiet.floorWithLibraries.imported')).toContain('@nats-io/transport-node');
     expect(stdout).toContain("The floor with the stack's");
     expect(stdout).toContain('idle RSS after the idle trim');
+    expect(at(results, 'quiet.durableFloor.lost')).toBe(0);
+    expect(stdout).toContain('The floor with the durable round and nothing else');
     expect(at(results, 'checks')).toHaveLength(9);
   }, 180_000);
 });
