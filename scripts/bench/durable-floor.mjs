@@ -7,6 +7,7 @@
 //   argv[2]: { url, stream, subject, dir, batchWaitMs, recvBufferSize }
 // IPC: sends { type: 'ready', port }; answers { type: 'report' } with { type: 'report', count,
 // published }.
+import { Buffer } from 'node:buffer';
 import { createSocket } from 'node:dgram';
 import { fdatasync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
