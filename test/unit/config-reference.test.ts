@@ -47,6 +47,7 @@ const EXPECTED_PATHS = [
   'dataDir',
   'log.level',
   'status.interval',
+  'memory.idleTrimAfter',
   'intake.readerThread',
   'intake.queueSize',
   'intake.batchDatagrams',
