@@ -58,7 +58,7 @@ describe('positions', () => {
   it('points into values reached through an alias at the anchored text', () => {
     const text = 'x: &nets [10.0.0.0/8, 10.0.0.300]\nudp:\n  allowedSources: *nets\n';
     expect(issuesOf(text).map(formatIssue)).toEqual([
-      'sidecar.yaml:1:1: x: unknown key "x"; known keys: node, udp, nats, rules, sessions, state, jetstream, http, privacy, dataDir, log, status, intake, outbox, shutdown',
+      'sidecar.yaml:1:1: x: unknown key "x"; known keys: node, udp, nats, rules, sessions, state, jetstream, http, privacy, dataDir, log, status, memory, intake, outbox, shutdown',
       'sidecar.yaml:1:23: udp.allowedSources[1]: "10.0.0.300" is not an IP address or CIDR (e.g. 10.0.0.0/8)',
     ]);
   });
@@ -90,7 +90,7 @@ describe('resource limits', () => {
   it('allows a few aliases', () => {
     const text = 'udp:\n  allowedSources: &nets [10.0.0.0/8]\nnats:\n  servers: [nats://a:4222]\n';
     expect(issuesOf(`${text}x: *nets\n`).map(formatIssue)).toEqual([
-      'sidecar.yaml:5:1: x: unknown key "x"; known keys: node, udp, nats, rules, sessions, state, jetstream, http, privacy, dataDir, log, status, intake, outbox, shutdown',
+      'sidecar.yaml:5:1: x: unknown key "x"; known keys: node, udp, nats, rules, sessions, state, jetstream, http, privacy, dataDir, log, status, memory, intake, outbox, shutdown',
     ]);
   });
 
