@@ -11,21 +11,12 @@ import { Buffer } from 'node:buffer';
 import { createSocket } from 'node:dgram';
 import { fdatasync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connectToFileStream } from './file-stream.mjs';
 
 const MAX_BATCH = 512;
 const { url, stream, subject, dir, batchWaitMs, recvBufferSize } = JSON.parse(process.argv[2]);
 
-const nc = await connect({ servers: url });
-const jsm = await jetstreamManager(nc);
-await jsm.streams.add({
-  name: stream,
-  subjects: [`${subject}.>`],
-  storage: StorageType.File,
-  num_replicas: 1,
-});
-const js = jetstream(nc);
+const { js } = await connectToFileStream(url, stream, subject);
 const fd = openSync(join(dir, 'durable-floor.log'), 'a');
 const runId = Math.random().toString(36).slice(2);
 

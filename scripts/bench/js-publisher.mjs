@@ -3,22 +3,15 @@
 // unacknowledged at once, each with a Nats-Msg-Id like the sidecar's. Reports msgs/s over IPC.
 //   { url, stream, subject, count, size, window, duplicateWindowMs }
 import { performance } from 'node:perf_hooks';
-import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
-import { connect, nanos } from '@nats-io/transport-node';
+import { nanos } from '@nats-io/transport-node';
+import { connectToFileStream } from './file-stream.mjs';
 
 process.on('disconnect', () => process.exit(0));
 const { url, stream, subject, count, size, window, duplicateWindowMs } = JSON.parse(process.argv[2] ?? '{}');
 
-const nc = await connect({ servers: url });
-const jsm = await jetstreamManager(nc);
-await jsm.streams.add({
-  name: stream,
-  subjects: [`${subject}.>`],
-  storage: StorageType.File,
-  num_replicas: 1,
+const { nc, jsm, js } = await connectToFileStream(url, stream, subject, {
   duplicate_window: nanos(duplicateWindowMs),
 });
-const js = jetstream(nc);
 const payload = new Uint8Array(size).fill(0x61);
 const runId = Math.random().toString(36).slice(2);
 
