@@ -112,6 +112,8 @@ const options = {
   out: resolve(values.out),
   smoke: values.smoke,
 };
+/** The receive buffer of the floor's sockets (bare, with the libraries, durable). */
+const FLOOR_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 const BURST_RATE = 100_000;
 const LATENCY_RATE = 1_000;
 const WARM_UP_RATE = 1_000;
@@ -250,6 +252,22 @@ function send(port, count, rate, { onStart = () => {}, onProgress = () => {}, se
   });
 }
 
+/**
+ * `sendAt(rate, count, onStart, seed)` for a quiet profile (see send), and `sent()`: what all
+ * its calls sent, which must all arrive.
+ */
+function countingSender(port) {
+  let sent = 0;
+  return {
+    sent: () => sent,
+    async sendAt(rate, count, onStart = () => {}, seed = undefined) {
+      const result = await send(port, count, rate, { onStart, ...(seed === undefined ? {} : { seed }) });
+      sent += result.sent;
+      return result;
+    },
+  };
+}
+
 /** Calls `tick()` every progress interval until the returned stop function is called. */
 function every(ms, tick) {
   const timer = setInterval(tick, ms);
@@ -370,25 +388,20 @@ async function main() {
     // After the rates, the idle trim: its delay, the reader's hold and two housekeeping ticks.
     const trimWaitMs = ((PROFILE.trimAfterSeconds ?? DEFAULT_TRIM_AFTER_SECONDS) + 15) * 1000 + heldMs;
     const thenIdle = trim ? () => quiet.afterTrim(sidecar, trimWaitMs) : undefined;
-    let sent = 0;
-    const sendAt = async (rate, count, onStart, seed = undefined) => {
-      const result = await send(udpPort, count, rate, { onStart, ...(seed === undefined ? {} : { seed }) });
-      sent += result.sent;
-      return result;
-    };
+    const { sendAt, sent } = countingSender(udpPort);
     try {
       // Warm-up: other users (another seed), as for every fresh sidecar.
       if (options.warmUp > 0) await sendAt(WARM_UP_RATE, options.warmUp, () => {}, 1_007);
-      await nats.settle(async () => [counter.count], sent, {
+      await nats.settle(async () => [counter.count], sent(), {
         settleMs,
         deadlineMs: 60_000,
       });
       const profile = await quiet.quietProfile({ pid: sidecar.pid, ...PROFILE.quiet, sendAt, thenIdle });
-      const settled = await nats.settle(async () => [counter.count], sent, {
+      const settled = await nats.settle(async () => [counter.count], sent(), {
         settleMs,
         deadlineMs: 60_000,
       });
-      return { label, readyMs: r1(sidecar.readyMs), profile, sent, lost: sent - settled.counts[0] };
+      return { label, readyMs: r1(sidecar.readyMs), profile, sent: sent(), lost: sent() - settled.counts[0] };
     } finally {
       const code = await sidecar.stop();
       counter.close();
@@ -412,28 +425,23 @@ async function main() {
         subject: 'floor',
         dir,
         batchWaitMs: QUIET_SETTINGS.waitMs,
-        recvBufferSize: 8 * 1024 * 1024,
+        recvBufferSize: FLOOR_RECEIVE_BUFFER_BYTES,
       }),
     ]);
     const { port } = await helperMessage(child, 'ready');
-    let sent = 0;
-    const sendAt = async (rate, count, onStart = () => {}, seed = undefined) => {
-      const result = await send(port, count, rate, { onStart, ...(seed === undefined ? {} : { seed }) });
-      sent += result.sent;
-      return result;
-    };
+    const { sendAt, sent } = countingSender(port);
     const published = async () => [(await helperMessage(child, 'report', true)).published];
     const settleOptions = { settleMs: PROFILE.settleMs + QUIET_SETTINGS.waitMs, deadlineMs: 60_000 };
     try {
       if (options.warmUp > 0) await sendAt(WARM_UP_RATE, options.warmUp, () => {}, 1_007);
-      await nats.settle(published, sent, settleOptions);
+      await nats.settle(published, sent(), settleOptions);
       const profile = await quiet.quietProfile({ pid: child.pid, ...PROFILE.quiet, sendAt });
-      const settled = await nats.settle(published, sent, settleOptions);
+      const settled = await nats.settle(published, sent(), settleOptions);
       return {
         batchWaitMs: QUIET_SETTINGS.waitMs,
         profile,
         ratios: quiet.quietRatios(profile, floor),
-        lost: sent - settled.counts[0],
+        lost: sent() - settled.counts[0],
       };
     } finally {
       await processes.stop(child);
@@ -574,7 +582,9 @@ async function main() {
   progress(
     `quiet node: idle ${quietTimes.idleSeconds} s, then ${quiet.QUIET_RATES.join(' and ')} events/s for ${quietTimes.rateSeconds} s each; the floor first`,
   );
-  const floorChild = processes.startHelper(join(HERE, 'udp-receiver.mjs'), [String(8 * 1024 * 1024)]);
+  const floorChild = processes.startHelper(join(HERE, 'udp-receiver.mjs'), [
+    String(FLOOR_RECEIVE_BUFFER_BYTES),
+  ]);
   const floorPort = (await helperMessage(floorChild, 'ready')).port;
   if (options.warmUp > 0) await send(floorPort, options.warmUp, WARM_UP_RATE, { seed: 1_007 });
   const floor = await quiet.quietProfile({
@@ -586,7 +596,7 @@ async function main() {
   progress(`  floor: ${quietLine(floor)}`);
   // The same socket with the stack's libraries imported: how much of the RSS target they take.
   const librariesChild = processes.startHelper(join(HERE, 'udp-receiver.mjs'), [
-    String(8 * 1024 * 1024),
+    String(FLOOR_RECEIVE_BUFFER_BYTES),
     'dependencies',
   ]);
   const librariesReady = await helperMessage(librariesChild, 'ready');
@@ -624,7 +634,9 @@ async function main() {
 
   // ── 1: ceilings ───────────────────────────────────────────────────────────────────────────
   progress('ceiling: bare UDP receiver (a socket that only counts datagrams, in its own process)');
-  const receiver = processes.startHelper(join(HERE, 'udp-receiver.mjs'), [String(8 * 1024 * 1024)]);
+  const receiver = processes.startHelper(join(HERE, 'udp-receiver.mjs'), [
+    String(FLOOR_RECEIVE_BUFFER_BYTES),
+  ]);
   const ask = (type) =>
     new Promise((r) => {
       const on = (m) => {

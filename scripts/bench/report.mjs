@@ -192,6 +192,11 @@ function quietTable(results, check) {
   ].join('\n');
 }
 
+/** What a target of `targetOverFloor` × the floor leaves over `used`; null when either is unknown. */
+function roomUnder(floorValue, targetOverFloor, used) {
+  return floorValue === null || used === null ? null : floorValue * targetOverFloor - used;
+}
+
 /**
  * What the stack's libraries alone weigh: the floor's socket with every runtime dependency
  * imported, idle. Beside the RSS target it shows how much room the target leaves for the rest.
@@ -199,10 +204,7 @@ function quietTable(results, check) {
 function librariesLine(quiet, targetOverFloor) {
   const libraries = quiet.floorWithLibraries;
   if (libraries === undefined) return [];
-  const room =
-    libraries.idleRssMb === null || quiet.floor.idle.rssMb === null
-      ? null
-      : quiet.floor.idle.rssMb * targetOverFloor - libraries.idleRssMb;
+  const room = roomUnder(quiet.floor.idle.rssMb, targetOverFloor, libraries.idleRssMb);
   return [
     '',
     `The floor with the stack's ${libraries.imported.length} libraries imported (package.json dependencies, ` +
@@ -222,11 +224,11 @@ function durableLine(quiet, targetOverFloor) {
   if (durable === undefined) return [];
   const at = (rate) =>
     `${pct(durable.profile.rates[rate].cpuPercent)} (${ratio(durable.ratios[`cpuAt${rate}`])} the floor)`;
-  const floorAt5 = quiet.floor.rates[5].cpuPercent;
-  const room =
-    floorAt5 === null || durable.profile.rates[5].cpuPercent === null
-      ? null
-      : floorAt5 * targetOverFloor - durable.profile.rates[5].cpuPercent;
+  const room = roomUnder(
+    quiet.floor.rates[5].cpuPercent,
+    targetOverFloor,
+    durable.profile.rates[5].cpuPercent,
+  );
   return [
     '',
     `The floor with the durable round and nothing else (held up to ${durable.batchWaitMs / 1000} s, written and ` +

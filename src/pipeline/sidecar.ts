@@ -49,6 +49,7 @@ import { startPeriodicWork } from './periodic-work.js';
 import { buildStatus, type RulesStatus } from './status.js';
 import { outboxFullNotice } from './system-alerts.js';
 import { IdleTrimPolicy } from '../observe/idle-trim-policy.js';
+import { MiB } from '../config/key-spec.js';
 import type { HeapTrimmer } from '../observe/heap-trimmer.js';
 
 export interface SidecarDeps {
@@ -71,7 +72,7 @@ const YIELD_EVERY = 64;
  */
 const TICK_INTERVAL_MS = 5_000;
 /** A quiet spell's trim is skipped unless the heap grew this much since the last (IdleTrimPolicy). */
-const TRIM_MIN_GROWTH_BYTES = 8 * 1024 * 1024;
+const TRIM_MIN_GROWTH_BYTES = 8 * MiB;
 /** Counts kept at least this far back even when no rule asks for a window. */
 const MIN_COUNT_HORIZON_MS = 60_000;
 
@@ -375,7 +376,7 @@ export class Sidecar implements Lifecycle {
     this.heapTrims.count++;
     this.heapTrims.releasedBytes += Math.max(0, trim.beforeBytes - trim.afterBytes);
     this.heapTrims.seconds += trim.ms / 1000;
-    const mb = (bytes: number): number => Number((bytes / 1024 ** 2).toFixed(1));
+    const mb = (bytes: number): number => Number((bytes / MiB).toFixed(1));
     this.deps.log.info(
       { heapBeforeMb: mb(trim.beforeBytes), heapAfterMb: mb(trim.afterBytes), ms: Math.round(trim.ms) },
       'idle: heap trimmed',
