@@ -67,7 +67,7 @@ const PROFILE = values.smoke
       jsCount: 5_000,
       latencySeconds: 2,
       warmUp: 500,
-      quiet: { settleSeconds: 1, idleSeconds: 2, rateSeconds: 2 },
+      quiet: { settleSeconds: 1, goingQuietSeconds: 1, idleSeconds: 2, rateSeconds: 2 },
       // memory.idleTrimAfter for the runs that wait for the idle trim (null: the default, 60 s)
       trimAfterSeconds: 1,
       ceilingSeconds: 1,
@@ -82,7 +82,9 @@ const PROFILE = values.smoke
       jsCount: 100_000,
       latencySeconds: 10,
       warmUp: 3_000,
-      quiet: { settleSeconds: 5, idleSeconds: 20, rateSeconds: 20 },
+      // goingQuietSeconds: one state.snapshotInterval (30 s by default), so that the write of the
+      // state the warm-up left falls in it and not in the steady idle after it.
+      quiet: { settleSeconds: 5, goingQuietSeconds: 30, idleSeconds: 20, rateSeconds: 20 },
       trimAfterSeconds: null,
       ceilingSeconds: 5,
       settleMs: 2_000,
@@ -580,7 +582,7 @@ async function main() {
   // ── 0 (first, on a quiet machine): a quiet node, the floor and the sidecar ────────────────
   const quietTimes = PROFILE.quiet;
   progress(
-    `quiet node: idle ${quietTimes.idleSeconds} s, then ${quiet.QUIET_RATES.join(' and ')} events/s for ${quietTimes.rateSeconds} s each; the floor first`,
+    `quiet node: going quiet ${quietTimes.goingQuietSeconds} s, idle ${quietTimes.idleSeconds} s, then ${quiet.QUIET_RATES.join(' and ')} events/s for ${quietTimes.rateSeconds} s each; the floor first`,
   );
   const floorChild = processes.startHelper(join(HERE, 'udp-receiver.mjs'), [
     String(FLOOR_RECEIVE_BUFFER_BYTES),
@@ -603,7 +605,7 @@ async function main() {
   if (options.warmUp > 0) await send(librariesReady.port, options.warmUp, WARM_UP_RATE, { seed: 1_007 });
   const librariesRssMb = await quiet.idleRssMb({
     pid: librariesChild.pid,
-    seconds: quietTimes.settleSeconds + quietTimes.idleSeconds,
+    seconds: quietTimes.settleSeconds + quietTimes.goingQuietSeconds + quietTimes.idleSeconds,
   });
   await processes.stop(librariesChild);
   const floorWithLibraries = {

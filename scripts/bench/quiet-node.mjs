@@ -20,15 +20,30 @@ function reading(meter) {
 }
 
 /**
- * Idle for `idleSeconds` (after `settleSeconds` of quiet, so the warm-up's own tail is not
- * counted), then `rateSeconds` at each of QUIET_RATES. `sendAt(rate, count, onStart)` sends and
- * resolves with the sender's result; the CPU window opens at `onStart` (after the sender's own
- * start-up). `thenIdle()`, when given, runs after the rates, as the node goes idle again, and
- * what it resolves with is added to the idle figures: it comes last so that nothing it waits
- * for (the idle trim) changes the figures at the rates, which a node busy all day never pays.
+ * Going quiet for `goingQuietSeconds`, then idle for `idleSeconds` (both after `settleSeconds` of
+ * quiet, so the warm-up's own tail is not counted), then `rateSeconds` at each of QUIET_RATES.
+ * Going quiet is what a node does once after a load (the sidecar writes the state the load left,
+ * within one `state.snapshotInterval`; V8 finishes compiling in the background): it is printed,
+ * and the idle targets are judged on the steady idle that follows, as a node idle for the night
+ * is. `sendAt(rate, count, onStart)` sends and resolves with the sender's result; the CPU window
+ * opens at `onStart` (after the sender's own start-up). `thenIdle()`, when given, runs after the
+ * rates, as the node goes idle again, and what it resolves with is added to the idle figures: it
+ * comes last so that nothing it waits for (the idle trim) changes the figures at the rates,
+ * which a node busy all day never pays.
  */
-export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSeconds, sendAt, thenIdle }) {
+export async function quietProfile({
+  pid,
+  settleSeconds,
+  goingQuietSeconds,
+  idleSeconds,
+  rateSeconds,
+  sendAt,
+  thenIdle,
+}) {
   await pause(settleSeconds);
+  const goingQuietMeter = threadMeter(pid);
+  await pause(goingQuietSeconds);
+  const goingQuiet = reading(goingQuietMeter);
   const idleMeter = threadMeter(pid);
   await pause(idleSeconds);
   const idle = { ...reading(idleMeter), rssMb: round(memory(pid)?.rssMb ?? null, 1) };
@@ -41,7 +56,7 @@ export async function quietProfile({ pid, settleSeconds, idleSeconds, rateSecond
     rates[rate] = { ...reading(meter), sent: sent.sent };
   }
   if (thenIdle !== undefined) Object.assign(idle, await thenIdle());
-  return { idle, rates };
+  return { goingQuiet, idle, rates };
 }
 
 /**
@@ -72,6 +87,7 @@ export function quietRatios(sidecar, floor) {
     idleRssAfterTrim: ratioOver(sidecar.idle.rssAfterTrimMb ?? null, floor.idle.rssMb),
     idleCpu: ratioOver(sidecar.idle.cpuPercent, floor.idle.cpuPercent),
     idleWakeups: ratioOver(sidecar.idle.wakeupsPerSecond, floor.idle.wakeupsPerSecond),
+    goingQuietCpu: ratioOver(sidecar.goingQuiet.cpuPercent, floor.goingQuiet.cpuPercent),
     ...Object.fromEntries(
       QUIET_RATES.flatMap((rate) => [
         [`cpuAt${rate}`, ratioOver(sidecar.rates[rate].cpuPercent, floor.rates[rate].cpuPercent)],

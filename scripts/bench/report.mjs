@@ -148,6 +148,11 @@ function quietTable(results, check) {
       'idleWakeups',
     ),
     row('idle CPU', (p) => pct(p.idle.cpuPercent), 'idleCpu', 'idleCpu'),
+    row(
+      `CPU going quiet (the ${quiet.goingQuietSeconds} s before idle)`,
+      (p) => pct(p.goingQuiet?.cpuPercent ?? null),
+      'goingQuietCpu',
+    ),
     row('idle RSS', (p) => mb(p.idle.rssMb), 'idleRss', trimmed ? undefined : 'idleRss'),
     ...(trimmed
       ? [
@@ -170,7 +175,7 @@ function quietTable(results, check) {
     row('wake-ups a second at 100 events/s', (p) => num(p.rates[100].wakeupsPerSecond), 'wakeupsAt100'),
   ];
   return [
-    `quiet node (idle ${quiet.idleSeconds} s after ${quiet.settleSeconds} s of quiet, then ${quiet.rateSeconds} s at each rate; lost ${int(quiet.lost)}):`,
+    `quiet node (idle ${quiet.idleSeconds} s after ${quiet.settleSeconds} s of quiet and ${quiet.goingQuietSeconds} s going quiet, then ${quiet.rateSeconds} s at each rate; lost ${int(quiet.lost)}):`,
     '',
     markdown(
       [

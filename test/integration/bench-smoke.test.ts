@@ -90,6 +90,9 @@ describe('npm run bench -- --smoke', () => {
         'quiet.sidecar.idle.wakeupsPerSecond',
         'quiet.sidecar.idle.cpuPercent',
         'quiet.sidecar.idle.rssMb',
+        'quiet.floor.goingQuiet.cpuPercent',
+        'quiet.sidecar.goingQuiet.cpuPercent',
+        'quiet.sidecar.goingQuiet.wakeupsPerSecond',
         'quiet.floor.rates.5.cpuPercent',
         'quiet.sidecar.rates.5.cpuPercent',
         'quiet.floor.rates.100.cpuPercent',
@@ -133,6 +136,7 @@ describe('npm run bench -- --smoke', () => {
     expect(at(results, 'quiet.floorWithLibraries.imported')).toContain('@nats-io/transport-node');
     expect(stdout).toContain("The floor with the stack's");
     expect(stdout).toContain('idle RSS after the idle trim');
+    expect(stdout).toContain('CPU going quiet');
     expect(at(results, 'quiet.durableFloor.lost')).toBe(0);
     expect(stdout).toContain('The floor with the durable round and nothing else');
     expect(at(results, 'checks')).toHaveLength(9);
