@@ -150,7 +150,7 @@ function quietTable(results, check) {
     row('idle CPU', (p) => pct(p.idle.cpuPercent), 'idleCpu', 'idleCpu'),
     row(
       `CPU going quiet (the ${quiet.goingQuietSeconds} s before idle)`,
-      (p) => pct(p.goingQuiet?.cpuPercent ?? null),
+      (p) => pct(p.goingQuiet.cpuPercent),
       'goingQuietCpu',
     ),
     row('idle RSS', (p) => mb(p.idle.rssMb), 'idleRss', trimmed ? undefined : 'idleRss'),
